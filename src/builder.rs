@@ -1,0 +1,210 @@
+use std::time::Duration;
+
+use crate::socket::{ConnectFuture, WebSocket};
+use crate::Error;
+
+/// The default high-water mark: 1 MiB of `bufferedAmount`.
+pub const DEFAULT_HIGH_WATER_MARK: usize = 1 << 20;
+
+/// How binary messages are delivered by the browser before the crate turns them into
+/// [`Message::Binary`](crate::Message::Binary): the socket's
+/// [`binaryType`](https://developer.mozilla.org/en-US/docs/Web/API/WebSocket/binaryType).
+///
+/// Both produce the same messages in the same order; `ArrayBuffer` is faster because a
+/// `Blob` has to be read asynchronously.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BinaryType {
+    /// `"arraybuffer"`, the default.
+    #[default]
+    ArrayBuffer,
+    /// `"blob"`: each message is read from its `Blob`, and later messages wait for it.
+    Blob,
+}
+
+/// Configures a [`WebSocket`] before connecting. Created by [`WebSocket::builder`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), wasm_websocket::Error> {
+/// use std::time::Duration;
+/// use wasm_websocket::{BinaryType, WebSocket};
+///
+/// let ws = WebSocket::builder("/chat")
+///     .protocols(["chat.v2", "chat.v1"])
+///     .binary_type(BinaryType::ArrayBuffer)
+///     .high_water_mark(1 << 20)
+///     .connect_timeout(Duration::from_secs(10))
+///     .connect()
+///     .await?;
+/// # drop(ws); Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `connect` or `build` is called"]
+pub struct Builder {
+    pub(crate) url: String,
+    pub(crate) protocols: Vec<String>,
+    pub(crate) binary_type: BinaryType,
+    pub(crate) high_water_mark: usize,
+    pub(crate) connect_timeout: Option<Duration>,
+}
+
+impl Builder {
+    pub(crate) fn new(url: String) -> Self {
+        Builder {
+            url,
+            protocols: Vec::new(),
+            binary_type: BinaryType::default(),
+            high_water_mark: DEFAULT_HIGH_WATER_MARK,
+            connect_timeout: None,
+        }
+    }
+
+    /// Subprotocols to offer, in order of preference. The server picks one (or none);
+    /// [`WebSocket::protocol`] tells which.
+    ///
+    /// Each must be a non-empty RFC 6455 token (visible ASCII without separators) and none
+    /// may appear twice, compared case-insensitively; otherwise connecting fails with
+    /// [`Error::InvalidProtocol`] naming the first offending one.
+    pub fn protocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How the browser delivers binary messages; [`BinaryType::ArrayBuffer`] by default.
+    pub fn binary_type(mut self, binary_type: BinaryType) -> Self {
+        self.binary_type = binary_type;
+        self
+    }
+
+    /// The send-side high-water mark in bytes (default 1 MiB): the `Sink`'s `poll_ready`
+    /// waits while [`WebSocket::buffered_amount`] is above it.
+    pub fn high_water_mark(mut self, bytes: usize) -> Self {
+        self.high_water_mark = bytes;
+        self
+    }
+
+    /// Gives up connecting after `timeout`: the attempt is closed and released, and
+    /// [`connect`](Builder::connect) fails with [`Error::Timeout`]. No timeout by default
+    /// (browsers give up on their own after a long, browser-specific time).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Connects, resolving once the socket is open.
+    ///
+    /// Dropping the future before it resolves closes the socket and removes its listeners.
+    ///
+    /// # Errors
+    /// - [`Error::InvalidProtocol`] for a bad or repeated subprotocol (checked first),
+    /// - [`Error::InvalidUrl`] when the browser rejects the URL,
+    /// - [`Error::Security`] when the browser refuses the connection outright,
+    /// - [`Error::ConnectFailed`] when the socket closes before it opens (code 1006 for any
+    ///   network failure or refused handshake),
+    /// - [`Error::Timeout`] when the [connect timeout](Builder::connect_timeout) elapses,
+    /// - [`Error::Js`] for any other exception from the browser.
+    pub fn connect(self) -> ConnectFuture {
+        ConnectFuture::new(self)
+    }
+
+    /// Creates the socket without waiting for it to open: it starts in
+    /// [`State::Connecting`](crate::State::Connecting). Its `Sink` waits for the open,
+    /// and its `Stream` ends with [`Error::ConnectFailed`] if the socket never opens.
+    /// The [connect timeout](Builder::connect_timeout) applies only to
+    /// [`connect`](Builder::connect).
+    ///
+    /// # Errors
+    /// The synchronous ones of [`connect`](Builder::connect): [`Error::InvalidProtocol`],
+    /// [`Error::InvalidUrl`], [`Error::Security`], [`Error::Js`].
+    pub fn build(self) -> Result<WebSocket, Error> {
+        self.open()
+    }
+
+    /// Validates what the crate checks itself, then calls the browser's constructor.
+    pub(crate) fn open(&self) -> Result<WebSocket, Error> {
+        validate_protocols(&self.protocols)?;
+        WebSocket::from_builder(self)
+    }
+}
+
+/// RFC 6455 section 4.1: each subprotocol is an RFC 2616 token, and none is repeated.
+pub(crate) fn validate_protocols(protocols: &[String]) -> Result<(), Error> {
+    for (index, protocol) in protocols.iter().enumerate() {
+        let invalid = |message: String| Error::InvalidProtocol {
+            protocol: protocol.clone(),
+            message,
+        };
+        if protocol.is_empty() {
+            return Err(invalid("a subprotocol must not be empty".into()));
+        }
+        if let Some(c) = protocol.chars().find(|c| !is_token_char(*c)) {
+            return Err(invalid(format!(
+                "character {c:?} is not allowed in a subprotocol token"
+            )));
+        }
+        if protocols[..index]
+            .iter()
+            .any(|earlier| earlier.eq_ignore_ascii_case(protocol))
+        {
+            return Err(invalid("subprotocol is listed more than once".into()));
+        }
+    }
+    Ok(())
+}
+
+fn is_token_char(c: char) -> bool {
+    matches!(c, '\x21'..='\x7e') && !"()<>@,;:\\\"/[]?={}".contains(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(list: &[&str]) -> Result<(), Error> {
+        validate_protocols(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    fn offender(list: &[&str]) -> String {
+        match check(list) {
+            Err(Error::InvalidProtocol { protocol, .. }) => protocol,
+            other => panic!("expected InvalidProtocol for {list:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_tokens() {
+        assert!(check(&[]).is_ok());
+        assert!(check(&["chat.v2", "chat.v1", "x-y_z", "!#$%&'*+-.^_`|~", "A1"]).is_ok());
+    }
+
+    #[test]
+    fn rejects_bad_tokens() {
+        assert_eq!(offender(&["ok", ""]), "");
+        for bad in [
+            "a b", "a,b", "a;b", "a/b", "a:b", "a=b", "a\"b", "a\tb", "é", "a\u{7f}", "{x}", "a?b",
+            "(a)", "[a]", "a@b", "<a>", "a\\b", "\n",
+        ] {
+            assert_eq!(offender(&["ok", bad]), bad);
+        }
+    }
+
+    #[test]
+    fn rejects_duplicates_case_insensitively() {
+        assert_eq!(offender(&["chat", "chat"]), "chat");
+        assert_eq!(offender(&["a", "Chat", "CHAT"]), "CHAT");
+        assert!(check(&["chat", "chat2"]).is_ok());
+    }
+
+    #[test]
+    fn builder_defaults() {
+        let b = Builder::new("/x".into());
+        assert_eq!(b.high_water_mark, DEFAULT_HIGH_WATER_MARK);
+        assert_eq!(b.binary_type, BinaryType::ArrayBuffer);
+        assert!(b.connect_timeout.is_none());
+        let b = b.protocols(vec![String::from("a")]).protocols(["b", "c"]);
+        assert_eq!(b.protocols, ["b", "c"]);
+    }
+}

@@ -1,0 +1,187 @@
+use std::fmt;
+
+use wasm_bindgen::JsValue;
+
+use crate::{CloseEvent, State};
+
+/// Everything that can go wrong, as a typed value.
+///
+/// JS exceptions are converted here, in one place, and never passed on as raw `JsValue`s.
+/// The crate's own texts are lower-case without a trailing period; a browser's message is
+/// passed on verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The browser refused the URL (its constructor threw `SyntaxError`): not parsable,
+    /// a scheme other than ws, wss, http or https, or a fragment.
+    InvalidUrl {
+        /// The URL exactly as given.
+        url: String,
+        /// The browser's message.
+        message: String,
+    },
+    /// A requested subprotocol is not a valid RFC 6455 token, or is listed twice
+    /// (compared case-insensitively). Checked before the browser is called.
+    InvalidProtocol {
+        /// The offending protocol as given.
+        protocol: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The browser refused the connection for security reasons (`SecurityError`), e.g. an
+    /// insecure `ws:` URL from an `https:` page in some browsers.
+    Security {
+        /// The browser's message.
+        message: String,
+    },
+    /// The socket closed before it opened. Browsers report every network failure, refused
+    /// handshake or unreachable host as code 1006 without saying more.
+    ConnectFailed(CloseEvent),
+    /// The connect timeout elapsed before the socket opened; the attempt was closed.
+    Timeout,
+    /// A close code other than 1000 or 3000..=4999.
+    InvalidCloseCode(u16),
+    /// A close reason longer than 123 UTF-8 bytes.
+    ReasonTooLong {
+        /// The reason's length in UTF-8 bytes.
+        len: usize,
+    },
+    /// The socket is not open (closing or closed), so data would be lost.
+    NotOpen(State),
+    /// The connection ended without a clean closing handshake (e.g. code 1006).
+    ConnectionLost(CloseEvent),
+    /// Any other JS exception, with its `name` and `message`.
+    Js {
+        /// The exception's `name`, e.g. `InvalidStateError`.
+        name: String,
+        /// The exception's `message`, verbatim.
+        message: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidUrl { url, message } => write!(f, "invalid url {url:?}: {message}"),
+            Error::InvalidProtocol { protocol, message } => {
+                write!(f, "invalid subprotocol {protocol:?}: {message}")
+            }
+            Error::Security { message } => write!(f, "security error: {message}"),
+            Error::ConnectFailed(event) => write!(f, "connection failed ({event})"),
+            Error::Timeout => f.write_str("timed out while connecting"),
+            Error::InvalidCloseCode(code) => {
+                write!(
+                    f,
+                    "invalid close code {code}: only 1000 and 3000..=4999 may be sent"
+                )
+            }
+            Error::ReasonTooLong { len } => write!(
+                f,
+                "close reason is {len} bytes long, more than the {} allowed",
+                crate::MAX_REASON_BYTES
+            ),
+            Error::NotOpen(state) => write!(f, "websocket is not open (state: {state})"),
+            Error::ConnectionLost(event) => write!(f, "connection lost ({event})"),
+            Error::Js { name, message } => write!(f, "{name}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The `name` and `message` of a thrown JS value (an `Error`, a `DOMException`, or anything).
+fn js_parts(value: &JsValue) -> (String, String) {
+    let field = |key: &str| {
+        js_sys::Reflect::get(value, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    match (field("name"), field("message")) {
+        (Some(name), Some(message)) => (name, message),
+        (name, _) => (
+            name.unwrap_or_else(|| "Error".to_owned()),
+            value.as_string().unwrap_or_else(|| format!("{value:?}")),
+        ),
+    }
+}
+
+/// Converts an exception thrown by `send`, `close` or any other call.
+pub(crate) fn from_js(value: JsValue) -> Error {
+    let (name, message) = js_parts(&value);
+    match name.as_str() {
+        "SecurityError" => Error::Security { message },
+        _ => Error::Js { name, message },
+    }
+}
+
+/// Converts an exception thrown by the `WebSocket` constructor. Protocols are validated
+/// before the call, so a `SyntaxError` here is about the URL.
+pub(crate) fn from_constructor(value: JsValue, url: &str) -> Error {
+    let (name, message) = js_parts(&value);
+    match name.as_str() {
+        "SyntaxError" => Error::InvalidUrl {
+            url: url.to_owned(),
+            message,
+        },
+        "SecurityError" => Error::Security { message },
+        _ => Error::Js { name, message },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_texts_are_lower_case_without_period() {
+        let samples = [
+            Error::InvalidUrl {
+                url: "ftp://x".into(),
+                message: "The URL's scheme must be either 'ws' or 'wss'.".into(),
+            },
+            Error::InvalidProtocol {
+                protocol: "a b".into(),
+                message: "contains a space".into(),
+            },
+            Error::ConnectFailed(CloseEvent {
+                code: 1006,
+                reason: String::new(),
+                was_clean: false,
+            }),
+            Error::Timeout,
+            Error::InvalidCloseCode(1001),
+            Error::ReasonTooLong { len: 124 },
+            Error::NotOpen(State::Closed),
+            Error::ConnectionLost(CloseEvent {
+                code: 1006,
+                reason: String::new(),
+                was_clean: false,
+            }),
+        ];
+        for error in samples {
+            let text = error.to_string();
+            let first = text.chars().next().unwrap();
+            assert!(first.is_lowercase(), "{text}");
+            // The browser's own message may end with a period; ours never do.
+            if !matches!(error, Error::InvalidUrl { .. }) {
+                assert!(!text.ends_with('.'), "{text}");
+            }
+        }
+        assert_eq!(
+            Error::NotOpen(State::Closing).to_string(),
+            "websocket is not open (state: closing)"
+        );
+        assert_eq!(
+            Error::ReasonTooLong { len: 124 }.to_string(),
+            "close reason is 124 bytes long, more than the 123 allowed"
+        );
+        assert_eq!(
+            Error::Js {
+                name: "InvalidStateError".into(),
+                message: "Still in CONNECTING state.".into()
+            }
+            .to_string(),
+            "InvalidStateError: Still in CONNECTING state."
+        );
+    }
+}

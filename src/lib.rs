@@ -1,0 +1,59 @@
+//! The browser's [`WebSocket`](https://developer.mozilla.org/en-US/docs/Web/API/WebSocket)
+//! as an idiomatic [`futures`](https://docs.rs/futures) `Stream` + `Sink`, for
+//! `wasm32-unknown-unknown` on the browser main thread and in Web Workers.
+//!
+//! ```no_run
+//! use futures::{SinkExt, StreamExt};
+//! use wasm_websocket::{CloseCode, Message, WebSocket};
+//!
+//! # async fn run() -> Result<(), wasm_websocket::Error> {
+//! let mut ws = WebSocket::connect("wss://example.org/echo").await?;
+//! ws.send(Message::from("hello")).await?; // waits for the send buffer to drain
+//! while let Some(message) = ws.next().await {
+//!     match message? {
+//!         Message::Text(text) => web_sys_log(&text),
+//!         Message::Binary(bytes) => web_sys_log(&format!("{} bytes", bytes.len())),
+//!     }
+//!     break;
+//! }
+//! let event = ws.close(CloseCode::NORMAL, "done").await?;
+//! assert!(event.was_clean);
+//! # Ok(()) }
+//! # fn web_sys_log(_: &str) {}
+//! ```
+//!
+//! What it adds over the raw browser object and other wrappers:
+//! - **Backpressure**: the `Sink` waits while `bufferedAmount` is above a high-water mark
+//!   (1 MiB by default), and `flush` waits until the browser has handed everything to the
+//!   network.
+//! - **Nothing is lost silently**: sending on a closing or closed socket is
+//!   [`Error::NotOpen`] (the browser would drop the data without a word), and an unclean
+//!   close ends the stream with [`Error::ConnectionLost`].
+//! - **Order**: with [`BinaryType::Blob`] each Blob is read asynchronously, yet messages
+//!   still come out in wire order.
+//! - **Typed errors** for every bad input, checked before the browser is called where the
+//!   browser's own error would be ambiguous: [`CloseCode`], close reasons over 123 bytes,
+//!   subprotocol tokens.
+//! - **Close after split** through a cloneable [`Handle`], and **no leaked closures**:
+//!   every JS listener is removed on drop ([`live_listeners`] counts them).
+//! - **Connect timeouts** ([`Builder::connect_timeout`]).
+#![forbid(unsafe_code)]
+#![deny(missing_docs, missing_debug_implementations)]
+#![warn(rust_2018_idioms, unreachable_pub)]
+
+mod builder;
+mod close;
+mod drain;
+mod error;
+mod listeners;
+mod message;
+mod socket;
+mod state;
+
+pub use builder::{BinaryType, Builder, DEFAULT_HIGH_WATER_MARK};
+pub use close::{CloseCode, CloseEvent, MAX_REASON_BYTES};
+pub use error::Error;
+pub use listeners::live_listeners;
+pub use message::Message;
+pub use socket::{CloseFuture, ClosedFuture, ConnectFuture, Handle, WebSocket};
+pub use state::State;

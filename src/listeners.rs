@@ -1,0 +1,64 @@
+//! RAII event listeners: registered on creation, removed on drop.
+
+use std::cell::Cell;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::EventTarget;
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many JS event listeners this crate has registered, and not yet removed, on this
+/// thread (the main thread or one worker).
+///
+/// It returns to its previous value once every socket (and every [`Handle`](crate::Handle)
+/// and close future) created since has been dropped, which makes it useful in leak tests.
+pub fn live_listeners() -> usize {
+    LIVE.with(Cell::get)
+}
+
+/// A listener for `kind` events on `target`; the closure is owned here and removed from the
+/// target when this is dropped, so it can never be called after it was freed.
+#[must_use = "the listener is removed when dropped"]
+pub(crate) struct Listener {
+    target: EventTarget,
+    kind: &'static str,
+    closure: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Listener {
+    pub(crate) fn new<E, F>(target: &EventTarget, kind: &'static str, mut handler: F) -> Self
+    where
+        E: JsCast,
+        F: FnMut(E) + 'static,
+    {
+        let closure = Closure::new(move |event: JsValue| handler(event.unchecked_into()));
+        // addEventListener only throws for a callback that is not callable.
+        let _ = target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
+        LIVE.with(|live| live.set(live.get() + 1));
+        Listener {
+            target: target.clone(),
+            kind,
+            closure,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, self.closure.as_ref().unchecked_ref());
+        LIVE.with(|live| live.set(live.get().saturating_sub(1)));
+    }
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener")
+            .field("kind", &self.kind)
+            .finish()
+    }
+}

@@ -1,0 +1,719 @@
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use futures_core::{FusedStream, Stream};
+use futures_sink::Sink;
+use gloo_timers::callback::Timeout;
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, MessageEvent};
+
+use crate::builder::Builder;
+use crate::close::check_reason;
+use crate::drain::Drain;
+use crate::error::{from_constructor, from_js};
+use crate::listeners::Listener;
+use crate::{BinaryType, CloseCode, CloseEvent, Error, Message, State};
+
+/// A received item waiting for `poll_next`, in wire order.
+enum Incoming {
+    Ready(Result<Message, Error>),
+    /// A `Blob` being read; everything behind it waits, so order is kept.
+    Blob(JsFuture),
+}
+
+/// Stores `waker` in `slot` unless the one there already wakes the same task.
+fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(old) if old.will_wake(waker) => {}
+        _ => *slot = Some(waker.clone()),
+    }
+}
+
+fn wake(slot: Option<Waker>) {
+    if let Some(waker) = slot {
+        waker.wake();
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    queue: VecDeque<Incoming>,
+    recv_waker: Option<Waker>,
+    /// The task waiting in `poll_ready`, `poll_flush` or `poll_close`.
+    pub(crate) sink_waker: Option<Waker>,
+    /// The pending `connect` future.
+    open_waker: Option<Waker>,
+    /// Tasks waiting for the close event (`closed()`, `close()`).
+    close_wakers: Vec<Waker>,
+    opened: bool,
+    timed_out: bool,
+    closed: Option<CloseEvent>,
+    /// While the sink waits for `bufferedAmount` to fall: the level it waits for.
+    pub(crate) drain_target: Option<u64>,
+}
+
+#[derive(Default)]
+struct Listeners {
+    open: Option<Listener>,
+    message: Option<Listener>,
+    close: Option<Listener>,
+}
+
+/// State shared by a socket, its handles and its futures. The JS listeners hold only a
+/// `Weak` to it, so there is no reference cycle and dropping the last owner frees it all.
+pub(crate) struct Shared {
+    pub(crate) ws: web_sys::WebSocket,
+    pub(crate) inner: RefCell<Inner>,
+    listeners: RefCell<Listeners>,
+    pub(crate) drain: RefCell<Option<Drain>>,
+    high_water_mark: u64,
+}
+
+impl Shared {
+    fn new(ws: web_sys::WebSocket, high_water_mark: usize) -> Rc<Self> {
+        let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
+            let target: &web_sys::EventTarget = ws.as_ref();
+            let on_open = {
+                let weak = weak.clone();
+                Listener::new(target, "open", move |_: web_sys::Event| {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.on_open();
+                    }
+                })
+            };
+            let on_message = {
+                let weak = weak.clone();
+                Listener::new(target, "message", move |event: MessageEvent| {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.on_message(&event);
+                    }
+                })
+            };
+            let on_close = {
+                let weak = weak.clone();
+                Listener::new(target, "close", move |event: web_sys::CloseEvent| {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.on_close(&event);
+                    }
+                })
+            };
+            Shared {
+                ws: ws.clone(),
+                inner: RefCell::new(Inner::default()),
+                listeners: RefCell::new(Listeners {
+                    open: Some(on_open),
+                    message: Some(on_message),
+                    close: Some(on_close),
+                }),
+                drain: RefCell::new(None),
+                high_water_mark: high_water_mark as u64,
+            }
+        });
+        shared
+    }
+
+    fn on_open(&self) {
+        let (sink, open) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.opened = true;
+            (inner.sink_waker.take(), inner.open_waker.take())
+        };
+        wake(sink);
+        wake(open);
+    }
+
+    fn on_message(&self, event: &MessageEvent) {
+        let data = event.data();
+        let item = if let Some(text) = data.as_string() {
+            Incoming::Ready(Ok(Message::Text(text)))
+        } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+            Incoming::Ready(Ok(Message::Binary(Uint8Array::new(buffer).to_vec())))
+        } else if let Some(blob) = data.dyn_ref::<Blob>() {
+            Incoming::Blob(JsFuture::from(blob.array_buffer()))
+        } else {
+            Incoming::Ready(Err(Error::Js {
+                name: "TypeError".into(),
+                message: format!("unsupported message data: {data:?}"),
+            }))
+        };
+        let waker = {
+            let mut inner = self.inner.borrow_mut();
+            inner.queue.push_back(item);
+            inner.recv_waker.take()
+        };
+        wake(waker);
+    }
+
+    fn on_close(&self, event: &web_sys::CloseEvent) {
+        let wakers = {
+            let mut inner = self.inner.borrow_mut();
+            inner.closed = Some(CloseEvent::from_event(event));
+            let mut wakers = std::mem::take(&mut inner.close_wakers);
+            wakers.extend(inner.recv_waker.take());
+            wakers.extend(inner.sink_waker.take());
+            wakers.extend(inner.open_waker.take());
+            wakers
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    pub(crate) fn state(&self) -> State {
+        State::from_ready_state(self.ws.ready_state())
+    }
+
+    pub(crate) fn buffered_amount(&self) -> u64 {
+        u64::from(self.ws.buffered_amount())
+    }
+
+    /// Starts the closing handshake unless one has already started.
+    fn start_close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        check_reason(reason)?;
+        match self.state() {
+            State::Connecting | State::Open => self
+                .ws
+                .close_with_code_and_reason(code.get(), reason)
+                .map_err(from_js),
+            State::Closing | State::Closed => Ok(()),
+        }
+    }
+
+    fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
+        let mut inner = self.inner.borrow_mut();
+        if let Some(event) = &inner.closed {
+            return Poll::Ready(event.clone());
+        }
+        if !inner.close_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            inner.close_wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Waits until `bufferedAmount` is at most `target`; see [`Drain`] for the schedule.
+    fn poll_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
+        if self.buffered_amount() <= target {
+            return Poll::Ready(());
+        }
+        {
+            let mut inner = self.inner.borrow_mut();
+            store_waker(&mut inner.sink_waker, cx.waker());
+            inner.drain_target = Some(inner.drain_target.map_or(target, |t| t.min(target)));
+        }
+        let mut drain = self.drain.borrow_mut();
+        drain
+            .get_or_insert_with(|| Drain::new(Rc::downgrade(self)))
+            .start();
+        Poll::Pending
+    }
+
+    fn send(&self, message: &Message) -> Result<(), Error> {
+        match self.state() {
+            State::Open => {}
+            state => return Err(Error::NotOpen(state)),
+        }
+        match message {
+            Message::Text(text) => self.ws.send_with_str(text),
+            Message::Binary(bytes) => self.ws.send_with_u8_array(bytes),
+        }
+        .map_err(from_js)
+    }
+
+    /// Removes the listeners of a socket whose owner went away. The close listener stays
+    /// while handles or close futures may still wait for the close event.
+    fn release(&self, keep_close_listener: bool) {
+        let (open, message, close) = {
+            let mut listeners = self.listeners.borrow_mut();
+            let keep = keep_close_listener && self.inner.borrow().closed.is_none();
+            (
+                listeners.open.take(),
+                listeners.message.take(),
+                if keep { None } else { listeners.close.take() },
+            )
+        };
+        drop((open, message, close));
+        let drain = self.drain.borrow_mut().take();
+        drop(drain);
+        let queue = {
+            let mut inner = self.inner.borrow_mut();
+            inner.recv_waker = None;
+            inner.sink_waker = None;
+            inner.open_waker = None;
+            inner.drain_target = None;
+            std::mem::take(&mut inner.queue)
+        };
+        drop(queue);
+    }
+}
+
+/// A browser WebSocket connection as a [`Stream`] of received messages and a [`Sink`] of
+/// messages to send.
+///
+/// - **Stream**: yields `Ok(Message)` in wire order, in both [binary types](BinaryType).
+///   After the close event it yields the messages already received, then ends: `None`
+///   after a clean close, or one `Err(`[`Error::ConnectionLost`]`)` and then `None` after
+///   an unclean one (code 1006 and the like); then it stays terminated. A socket that
+///   never opened ends with [`Error::ConnectFailed`] instead.
+/// - **Sink**: `poll_ready` waits while the socket is connecting and while
+///   [`buffered_amount`](WebSocket::buffered_amount) is above the
+///   [high-water mark](Builder::high_water_mark); it fails with [`Error::NotOpen`] once the
+///   socket is closing or closed (the browser itself would silently drop the data).
+///   `poll_flush` waits until `buffered_amount` is 0, failing with [`Error::NotOpen`] if
+///   the socket closes first. `poll_close` closes with code 1000 and resolves on the close
+///   event.
+/// - **Drop** closes the connection with 1000 if it is still open, and removes every JS
+///   listener: no callback runs after the drop. (The close listener alone stays while a
+///   [`Handle`] or close future still waits for the close event.)
+///
+/// The inherent [`close`](WebSocket::close) shadows `SinkExt::close`; call the latter as
+/// `SinkExt::close(&mut ws)`. Beware the reverse on a `&mut WebSocket` (e.g. from
+/// `iter_mut`): there method syntax finds `SinkExt::close` first, so write
+/// `WebSocket::close(ws, code, reason)`.
+pub struct WebSocket {
+    shared: Rc<Shared>,
+    /// Set once the stream has yielded its end.
+    terminated: bool,
+}
+
+impl fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("url", &self.shared.ws.url())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+impl WebSocket {
+    /// Connects to `url` with default settings, resolving once the socket is open.
+    ///
+    /// Relative and `http(s)` URLs resolve against the page (or worker) the way the browser
+    /// resolves them. See [`Builder::connect`] for the errors.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), wasm_websocket::Error> {
+    /// let ws = wasm_websocket::WebSocket::connect("wss://example.org/chat").await?;
+    /// # drop(ws); Ok(()) }
+    /// ```
+    pub fn connect(url: impl Into<String>) -> ConnectFuture {
+        Builder::new(url.into()).connect()
+    }
+
+    /// Starts configuring a connection to `url`.
+    pub fn builder(url: impl Into<String>) -> Builder {
+        Builder::new(url.into())
+    }
+
+    /// Creates the socket without waiting for it to open (see [`Builder::build`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidUrl`], [`Error::Security`] or [`Error::Js`] when the browser's
+    /// constructor throws.
+    pub fn new(url: impl Into<String>) -> Result<WebSocket, Error> {
+        Builder::new(url.into()).build()
+    }
+
+    pub(crate) fn from_builder(builder: &Builder) -> Result<WebSocket, Error> {
+        let url = builder.url.as_str();
+        let ws = match builder.protocols.as_slice() {
+            [] => web_sys::WebSocket::new(url),
+            [one] => web_sys::WebSocket::new_with_str(url, one),
+            many => {
+                let list: js_sys::Array = many.iter().map(|p| JsValue::from_str(p)).collect();
+                web_sys::WebSocket::new_with_str_sequence(url, &list)
+            }
+        }
+        .map_err(|e| from_constructor(e, url))?;
+        ws.set_binary_type(match builder.binary_type {
+            BinaryType::ArrayBuffer => web_sys::BinaryType::Arraybuffer,
+            BinaryType::Blob => web_sys::BinaryType::Blob,
+        });
+        Ok(WebSocket {
+            shared: Shared::new(ws, builder.high_water_mark),
+            terminated: false,
+        })
+    }
+
+    /// The URL the browser resolved (absolute, `ws:` or `wss:`).
+    pub fn url(&self) -> String {
+        self.shared.ws.url()
+    }
+
+    /// The subprotocol the server selected, `""` if none.
+    pub fn protocol(&self) -> String {
+        self.shared.ws.protocol()
+    }
+
+    /// The extensions the server accepted (e.g. `permessage-deflate`), `""` if none.
+    pub fn extensions(&self) -> String {
+        self.shared.ws.extensions()
+    }
+
+    /// The browser's `readyState` at this moment ([`State::Closing`] as soon as a close
+    /// starts).
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
+
+    /// Bytes queued by `send` and not yet handed to the network
+    /// ([`bufferedAmount`](https://developer.mozilla.org/en-US/docs/Web/API/WebSocket/bufferedAmount)).
+    /// It never falls after the socket has closed.
+    pub fn buffered_amount(&self) -> u64 {
+        self.shared.buffered_amount()
+    }
+
+    /// The binary type the socket was created with.
+    pub fn binary_type(&self) -> BinaryType {
+        match self.shared.ws.binary_type() {
+            web_sys::BinaryType::Blob => BinaryType::Blob,
+            _ => BinaryType::ArrayBuffer,
+        }
+    }
+
+    /// A cheap, cloneable handle for control and inspection, which keeps working after
+    /// [`StreamExt::split`](https://docs.rs/futures/0.3/futures/stream/trait.StreamExt.html#method.split)
+    /// and after the socket is dropped.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Starts the closing handshake with `code` and `reason`, and resolves with the close
+    /// event. While the socket is already closing or closed it starts nothing and resolves
+    /// with the same event. The state is [`State::Closing`] as soon as this returns.
+    ///
+    /// # Errors
+    /// [`Error::ReasonTooLong`] for a reason over 123 UTF-8 bytes (checked before the
+    /// browser is called; nothing is started), or [`Error::Js`] if the browser throws.
+    pub fn close(&self, code: CloseCode, reason: &str) -> CloseFuture {
+        CloseFuture::start(&self.shared, code, reason)
+    }
+
+    /// Resolves with the close event once the connection has closed, for whatever reason.
+    pub fn closed(&self) -> ClosedFuture {
+        ClosedFuture {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl Drop for WebSocket {
+    fn drop(&mut self) {
+        if matches!(self.state(), State::Connecting | State::Open) {
+            let _ = self.shared.ws.close_with_code(CloseCode::NORMAL.get());
+        }
+        self.shared.release(Rc::strong_count(&self.shared) > 1);
+    }
+}
+
+impl Stream for WebSocket {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.terminated {
+            return Poll::Ready(None);
+        }
+        let mut inner = this.shared.inner.borrow_mut();
+        match inner.queue.front_mut() {
+            Some(Incoming::Blob(read)) => {
+                let result = match Pin::new(read).poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(result) => result,
+                };
+                inner.queue.pop_front();
+                return Poll::Ready(Some(
+                    result
+                        .map(|buffer| Message::Binary(Uint8Array::new(&buffer).to_vec()))
+                        .map_err(from_js),
+                ));
+            }
+            Some(Incoming::Ready(_)) => {
+                if let Some(Incoming::Ready(item)) = inner.queue.pop_front() {
+                    return Poll::Ready(Some(item));
+                }
+            }
+            None => {}
+        }
+        if let Some(event) = &inner.closed {
+            this.terminated = true;
+            if event.was_clean {
+                return Poll::Ready(None);
+            }
+            let event = event.clone();
+            return Poll::Ready(Some(Err(if inner.opened {
+                Error::ConnectionLost(event)
+            } else {
+                Error::ConnectFailed(event)
+            })));
+        }
+        store_waker(&mut inner.recv_waker, cx.waker());
+        Poll::Pending
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.terminated {
+            (0, Some(0))
+        } else {
+            (self.shared.inner.borrow().queue.len(), None)
+        }
+    }
+}
+
+impl FusedStream for WebSocket {
+    fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+}
+
+impl Sink<Message> for WebSocket {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let shared = &self.shared;
+        match shared.state() {
+            State::Open => {
+                shared
+                    .poll_drained(shared.high_water_mark, cx)
+                    .map(|()| match shared.state() {
+                        State::Open => Ok(()),
+                        state => Err(Error::NotOpen(state)),
+                    })
+            }
+            State::Connecting => {
+                store_waker(&mut shared.inner.borrow_mut().sink_waker, cx.waker());
+                Poll::Pending
+            }
+            state => Poll::Ready(Err(Error::NotOpen(state))),
+        }
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+        self.shared.send(&item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let shared = &self.shared;
+        if shared.buffered_amount() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        match shared.state() {
+            State::Open => shared.poll_drained(0, cx).map(|()| {
+                match (shared.buffered_amount(), shared.state()) {
+                    (0, _) | (_, State::Open) => Ok(()),
+                    (_, state) => Err(Error::NotOpen(state)),
+                }
+            }),
+            state => Poll::Ready(Err(Error::NotOpen(state))),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.shared.start_close(CloseCode::NORMAL, "")?;
+        self.shared.poll_closed(cx).map(|_| Ok(()))
+    }
+}
+
+/// A cheap, cloneable control handle for a [`WebSocket`], from [`WebSocket::handle`].
+///
+/// It works after `StreamExt::split` and after the socket itself is dropped: `state()`
+/// still mirrors `readyState`, and `closed()` still resolves once the close completes.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Rc<Shared>,
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("url", &self.shared.ws.url())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+impl Handle {
+    /// See [`WebSocket::state`].
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
+
+    /// See [`WebSocket::buffered_amount`].
+    pub fn buffered_amount(&self) -> u64 {
+        self.shared.buffered_amount()
+    }
+
+    /// See [`WebSocket::url`].
+    pub fn url(&self) -> String {
+        self.shared.ws.url()
+    }
+
+    /// See [`WebSocket::protocol`].
+    pub fn protocol(&self) -> String {
+        self.shared.ws.protocol()
+    }
+
+    /// See [`WebSocket::extensions`].
+    pub fn extensions(&self) -> String {
+        self.shared.ws.extensions()
+    }
+
+    /// See [`WebSocket::close`].
+    ///
+    /// # Errors
+    /// As [`WebSocket::close`].
+    pub fn close(&self, code: CloseCode, reason: &str) -> CloseFuture {
+        CloseFuture::start(&self.shared, code, reason)
+    }
+
+    /// See [`WebSocket::closed`].
+    pub fn closed(&self) -> ClosedFuture {
+        ClosedFuture {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The future returned by [`WebSocket::close`] and [`Handle::close`]. The close has
+/// already started when it is created; awaiting it waits for the close event.
+#[must_use = "the close has started; await this to learn how it ended"]
+pub struct CloseFuture {
+    state: Result<Rc<Shared>, Option<Error>>,
+}
+
+impl CloseFuture {
+    fn start(shared: &Rc<Shared>, code: CloseCode, reason: &str) -> Self {
+        CloseFuture {
+            state: match shared.start_close(code, reason) {
+                Ok(()) => Ok(shared.clone()),
+                Err(error) => Err(Some(error)),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for CloseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloseFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for CloseFuture {
+    type Output = Result<CloseEvent, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().state {
+            Ok(shared) => shared.poll_closed(cx).map(Ok),
+            // A finished future polled again gets the same error again.
+            Err(error) => Poll::Ready(Err(error.clone().unwrap_or(Error::NotOpen(State::Closed)))),
+        }
+    }
+}
+
+/// The future returned by [`WebSocket::closed`] and [`Handle::closed`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct ClosedFuture {
+    shared: Rc<Shared>,
+}
+
+impl fmt::Debug for ClosedFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClosedFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for ClosedFuture {
+    type Output = CloseEvent;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CloseEvent> {
+        self.shared.poll_closed(cx)
+    }
+}
+
+/// The future returned by [`WebSocket::connect`] and [`Builder::connect`]; resolves once
+/// the socket is open. Dropping it first closes the socket and removes its listeners.
+#[must_use = "futures do nothing unless awaited; dropping this closes the socket"]
+pub struct ConnectFuture {
+    state: Result<Option<WebSocket>, Option<Error>>,
+    /// Fires the connect timeout; dropping it clears the JS timer.
+    timer: Option<Timeout>,
+}
+
+impl fmt::Debug for ConnectFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectFuture")
+            .field("socket", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectFuture {
+    pub(crate) fn new(builder: Builder) -> Self {
+        let socket = match builder.open() {
+            Ok(socket) => socket,
+            Err(error) => {
+                return ConnectFuture {
+                    state: Err(Some(error)),
+                    timer: None,
+                }
+            }
+        };
+        let timer = builder.connect_timeout.map(|timeout| {
+            let weak = Rc::downgrade(&socket.shared);
+            // setTimeout takes a signed 32-bit delay.
+            let millis = timeout.as_millis().min(i32::MAX as u128) as u32;
+            Timeout::new(millis, move || {
+                if let Some(shared) = weak.upgrade() {
+                    let waker = {
+                        let mut inner = shared.inner.borrow_mut();
+                        inner.timed_out = true;
+                        inner.open_waker.take()
+                    };
+                    wake(waker);
+                }
+            })
+        });
+        ConnectFuture {
+            state: Ok(Some(socket)),
+            timer,
+        }
+    }
+}
+
+impl Future for ConnectFuture {
+    type Output = Result<WebSocket, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let socket = match &mut this.state {
+            Ok(Some(socket)) => socket,
+            Ok(None) => return Poll::Ready(Err(Error::NotOpen(State::Closed))),
+            Err(error) => {
+                return Poll::Ready(Err(error.take().unwrap_or(Error::NotOpen(State::Closed))))
+            }
+        };
+        let outcome = {
+            let mut inner = socket.shared.inner.borrow_mut();
+            if inner.opened {
+                Ok(())
+            } else if let Some(event) = &inner.closed {
+                Err(Error::ConnectFailed(event.clone()))
+            } else if inner.timed_out {
+                Err(Error::Timeout)
+            } else {
+                store_waker(&mut inner.open_waker, cx.waker());
+                return Poll::Pending;
+            }
+        };
+        this.timer = None;
+        let socket = this.state.as_mut().ok().and_then(Option::take);
+        // On failure the socket is dropped here, which closes it and removes its listeners.
+        Poll::Ready(outcome.and_then(|()| socket.ok_or(Error::NotOpen(State::Closed))))
+    }
+}
