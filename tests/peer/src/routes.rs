@@ -1,0 +1,475 @@
+//! The WebSocket routes (and the plain-TCP `/hang`).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::http::{linger_close, RequestHead};
+use crate::{Shared, Ws};
+
+/// How long `/hang` and `/noread` hold their connection.
+pub const HOLD: Duration = Duration::from_secs(120);
+/// How long the server waits for the client's half of a closing handshake.
+pub const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+/// Which payloads `/flood` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloodKind {
+    Binary,
+    Text,
+    Mixed,
+}
+
+/// A WebSocket route, fully parsed from the request before the handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Echo,
+    Protocol {
+        pick: Option<String>,
+    },
+    Close {
+        /// `None` sends a close frame without payload.
+        code: Option<u16>,
+        reason: String,
+        delay_ms: u64,
+    },
+    Drop {
+        after: Option<u64>,
+        delay_ms: Option<u64>,
+    },
+    Flood {
+        n: u64,
+        size: usize,
+        kind: FloodKind,
+        delay_ms: u64,
+        close: bool,
+    },
+    Interleave,
+    NoRead,
+    Stats,
+    Count,
+}
+
+impl Route {
+    /// The route for a WebSocket upgrade request, `None` for an unknown path.
+    pub fn from_head(head: &RequestHead) -> Option<Route> {
+        let p = head.params();
+        Some(match head.path.as_str() {
+            "/echo" => Route::Echo,
+            "/protocol" => Route::Protocol {
+                pick: p.get("pick").map(str::to_string),
+            },
+            "/close" => Route::Close {
+                code: match p.get("code") {
+                    Some("none") => None,
+                    _ => Some(p.num("code", 1000)),
+                },
+                reason: p.get("reason").unwrap_or("").to_string(),
+                delay_ms: p.num("delay_ms", 0),
+            },
+            "/drop" => Route::Drop {
+                after: p.opt_num("after"),
+                delay_ms: p.opt_num("delay_ms"),
+            },
+            "/flood" => Route::Flood {
+                n: p.num("n", 10),
+                size: p.num("size", 16),
+                kind: match p.get("kind") {
+                    Some("text") => FloodKind::Text,
+                    Some("mixed") => FloodKind::Mixed,
+                    _ => FloodKind::Binary,
+                },
+                delay_ms: p.num("delay_ms", 0),
+                close: p.get("close") != Some("none"),
+            },
+            "/interleave" => Route::Interleave,
+            "/noread" => Route::NoRead,
+            "/stats" => Route::Stats,
+            "/count" => Route::Count,
+            _ => return None,
+        })
+    }
+
+    /// The subprotocol the server puts in its handshake response.
+    pub fn subprotocol(&self, head: &RequestHead) -> Option<String> {
+        match self {
+            Route::Protocol { pick: Some(name) } => Some(name.clone()),
+            Route::Protocol { pick: None } => head.offered_protocols().into_iter().next(),
+            _ => None,
+        }
+    }
+
+    /// Runs the route on an accepted connection until it is over.
+    pub async fn run(self, mut ws: Ws, shared: &Shared) -> Result<(), WsError> {
+        match self {
+            Route::Echo | Route::Protocol { .. } => echo(&mut ws).await,
+            Route::Close {
+                code,
+                reason,
+                delay_ms,
+            } => {
+                if delay_ms > 0 {
+                    let deadline = Instant::now() + Duration::from_millis(delay_ms);
+                    if serve(&mut ws, Some(deadline), echo_step).await? == End::Closed {
+                        return Ok(());
+                    }
+                }
+                let frame = code.map(|c| CloseFrame {
+                    code: CloseCode::from(c),
+                    reason: reason.into(),
+                });
+                close_and_wait(&mut ws, frame).await
+            }
+            Route::Drop { after, delay_ms } => {
+                let deadline = delay_ms.map(|d| Instant::now() + Duration::from_millis(d));
+                let limit = match (after, deadline) {
+                    (Some(n), _) => n,
+                    (None, Some(_)) => u64::MAX,
+                    (None, None) => 0,
+                };
+                if limit > 0 {
+                    let mut seen = 0u64;
+                    let end = serve(&mut ws, deadline, |m| {
+                        seen += 1;
+                        if seen >= limit {
+                            Step::Stop(Some(m))
+                        } else {
+                            Step::Continue(Some(m))
+                        }
+                    })
+                    .await?;
+                    if end == End::Closed {
+                        return Ok(());
+                    }
+                }
+                // No close frame: FIN, drain, then drop the socket.
+                linger_close(ws.get_mut(), Duration::from_secs(2)).await;
+                Ok(())
+            }
+            Route::Flood {
+                n,
+                size,
+                kind,
+                delay_ms,
+                close,
+            } => {
+                if delay_ms > 0 {
+                    let deadline = Instant::now() + Duration::from_millis(delay_ms);
+                    if serve(&mut ws, Some(deadline), echo_step).await? == End::Closed {
+                        return Ok(());
+                    }
+                }
+                for i in 0..n {
+                    ws.feed(flood_message(kind, i, size)).await?;
+                }
+                ws.flush().await?;
+                if close {
+                    close_and_wait(&mut ws, Some(done_frame())).await
+                } else {
+                    echo(&mut ws).await
+                }
+            }
+            Route::Interleave => {
+                for m in interleave_messages() {
+                    ws.feed(m).await?;
+                }
+                ws.flush().await?;
+                close_and_wait(&mut ws, Some(done_frame())).await
+            }
+            Route::NoRead => {
+                tokio::time::sleep(HOLD).await;
+                Ok(())
+            }
+            Route::Stats => serve(&mut ws, None, |m| match &m {
+                Message::Text(t) if t.as_str() == "get" => {
+                    Step::Continue(Some(Message::text(format!(
+                        r#"{{"connections": {}, "total": {}}}"#,
+                        shared.open.load(Ordering::SeqCst),
+                        shared.total.load(Ordering::SeqCst)
+                    ))))
+                }
+                _ => Step::Continue(Some(m)),
+            })
+            .await
+            .map(drop),
+            Route::Count => {
+                let (mut count, mut bytes) = (0u64, 0u64);
+                serve(&mut ws, None, |m| match &m {
+                    Message::Text(t) if t.as_str() == "?count" => {
+                        Step::Continue(Some(Message::text(format!("count={count} bytes={bytes}"))))
+                    }
+                    _ => {
+                        count += 1;
+                        bytes += m.len() as u64;
+                        Step::Continue(None)
+                    }
+                })
+                .await
+                .map(drop)
+            }
+        }
+    }
+}
+
+/// `/hang`: never answer; discard input until the client goes away or
+/// [`HOLD`] elapses, then drop the connection.
+pub async fn hang(mut stream: TcpStream) {
+    let _ = tokio::time::timeout(HOLD, async {
+        let mut sink = [0u8; 1024];
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+fn done_frame() -> CloseFrame {
+    CloseFrame {
+        code: CloseCode::Normal,
+        reason: "done".into(),
+    }
+}
+
+/// Message `i` of a `/flood`, see the README for the exact format.
+pub fn flood_message(kind: FloodKind, i: u64, size: usize) -> Message {
+    let text = match kind {
+        FloodKind::Text => true,
+        FloodKind::Binary => false,
+        FloodKind::Mixed => i % 2 == 0,
+    };
+    let mut v = Vec::with_capacity(size.max(8));
+    if text {
+        v.extend_from_slice(format!("{i:08}").as_bytes());
+        push_cyclic(&mut v, 8, size, 26 * 40, |j| b'a' + (j % 26) as u8);
+        Message::text(String::from_utf8(v).expect("ASCII only"))
+    } else {
+        v.extend_from_slice(&(i as u32).to_be_bytes());
+        let i = i as usize;
+        push_cyclic(&mut v, 4, size, 1024, |j| (i.wrapping_add(j) % 256) as u8);
+        Message::binary(v)
+    }
+}
+
+/// Appends `f(j)` for `j` in `start..end`, where `f` repeats every `period`
+/// (computed once per period, then copied: cheap even for huge messages).
+fn push_cyclic(
+    out: &mut Vec<u8>,
+    start: usize,
+    end: usize,
+    period: usize,
+    f: impl Fn(usize) -> u8,
+) {
+    if end <= start {
+        return;
+    }
+    let cycle: Vec<u8> = (start..start + period.min(end - start)).map(f).collect();
+    let mut remaining = end - start;
+    while remaining > 0 {
+        let n = remaining.min(cycle.len());
+        out.extend_from_slice(&cycle[..n]);
+        remaining -= n;
+    }
+}
+
+/// The fixed `/interleave` sequence.
+pub fn interleave_messages() -> Vec<Message> {
+    vec![
+        Message::text("t0"),
+        Message::binary(vec![1u8; 262_144]),
+        Message::text("t2"),
+        Message::binary(vec![3u8]),
+        Message::text(""),
+        Message::binary(Vec::new()),
+        Message::text("🦀 t6"),
+        Message::binary(vec![7u8; 65_536]),
+        Message::text("t8"),
+        Message::binary(vec![9u8, 9]),
+        Message::binary(vec![10u8; 1_048_576]),
+        Message::text("t11 — end"),
+    ]
+}
+
+/// What [`serve`] does after handing a data message to its callback.
+pub enum Step {
+    /// Queue the optional reply and keep going.
+    Continue(Option<Message>),
+    /// Queue the optional reply, flush, and return [`End::Stopped`].
+    Stop(Option<Message>),
+}
+
+/// Why [`serve`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The connection is over (closing handshake done or stream ended).
+    Closed,
+    /// The callback returned [`Step::Stop`].
+    Stopped,
+    /// The deadline passed.
+    Deadline,
+}
+
+fn echo_step(m: Message) -> Step {
+    Step::Continue(Some(m))
+}
+
+async fn echo(ws: &mut Ws) -> Result<(), WsError> {
+    serve(ws, None, echo_step).await.map(drop)
+}
+
+/// The read loop shared by all routes that read: text and binary messages go
+/// to `on_message`, replies are queued and flushed as soon as no further
+/// message is immediately available (so bursts are answered in bulk). Pings
+/// are answered and close frames are replied to by tungstenite.
+pub async fn serve<F>(
+    ws: &mut Ws,
+    deadline: Option<Instant>,
+    mut on_message: F,
+) -> Result<End, WsError>
+where
+    F: FnMut(Message) -> Step,
+{
+    let mut dirty = false;
+    loop {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            if dirty {
+                ws.flush().await?;
+            }
+            return Ok(End::Deadline);
+        }
+        let next = match ws.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                if dirty {
+                    ws.flush().await?;
+                    dirty = false;
+                }
+                match deadline {
+                    Some(d) => match tokio::time::timeout_at(d, ws.next()).await {
+                        Ok(next) => next,
+                        Err(_) => return Ok(End::Deadline),
+                    },
+                    None => ws.next().await,
+                }
+            }
+        };
+        let msg = match next {
+            None => return Ok(End::Closed),
+            Some(Err(WsError::ConnectionClosed)) => return Ok(End::Closed),
+            Some(Err(e)) => return Err(e),
+            Some(Ok(msg)) => msg,
+        };
+        match msg {
+            Message::Text(_) | Message::Binary(_) => match on_message(msg) {
+                Step::Continue(reply) => {
+                    if let Some(reply) = reply {
+                        ws.feed(reply).await?;
+                        dirty = true;
+                    }
+                }
+                Step::Stop(reply) => {
+                    if let Some(reply) = reply {
+                        ws.feed(reply).await?;
+                    }
+                    ws.flush().await?;
+                    return Ok(End::Stopped);
+                }
+            },
+            // Tungstenite queued the close reply; the next read flushes it
+            // and then reports the end of the stream.
+            Message::Close(_) | Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+    }
+}
+
+/// Sends a close frame (`None`: empty payload) and waits (bounded) for the
+/// client's close frame, discarding any data that still arrives.
+async fn close_and_wait(ws: &mut Ws, frame: Option<CloseFrame>) -> Result<(), WsError> {
+    match ws.send(Message::Close(frame)).await {
+        Ok(()) | Err(WsError::ConnectionClosed) => {}
+        Err(e) => return Err(e),
+    }
+    let drained = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(r) = ws.next().await {
+            match r {
+                Ok(_) => {}
+                Err(WsError::ConnectionClosed) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })
+    .await;
+    drained.unwrap_or(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flood_formats() {
+        let m = flood_message(FloodKind::Binary, 258, 8);
+        assert_eq!(m.into_data().as_ref(), [0, 0, 1, 2, 6, 7, 8, 9]);
+        let m = flood_message(FloodKind::Binary, 1, 0);
+        assert_eq!(m.into_data().as_ref(), [0, 0, 0, 1]);
+        let m = flood_message(FloodKind::Text, 42, 12);
+        assert_eq!(m, Message::text("00000042ijkl"));
+        let m = flood_message(FloodKind::Text, 7, 3);
+        assert_eq!(m, Message::text("00000007"));
+        assert!(flood_message(FloodKind::Mixed, 0, 16).is_text());
+        assert!(flood_message(FloodKind::Mixed, 1, 16).is_binary());
+    }
+
+    #[test]
+    fn flood_matches_naive_definition() {
+        for size in [0usize, 3, 4, 8, 9, 27, 300, 1100, 5000] {
+            for i in [0u64, 1, 25, 255, 256, 70_001] {
+                let mut bin = (i as u32).to_be_bytes().to_vec();
+                bin.extend((4..size).map(|j| ((i as usize + j) % 256) as u8));
+                assert_eq!(
+                    flood_message(FloodKind::Binary, i, size),
+                    Message::binary(bin)
+                );
+                let mut text = format!("{i:08}");
+                text.extend((8..size).map(|j| (b'a' + (j % 26) as u8) as char));
+                assert_eq!(flood_message(FloodKind::Text, i, size), Message::text(text));
+            }
+        }
+    }
+
+    #[test]
+    fn route_parsing() {
+        let head = |t: &str| {
+            RequestHead::parse(format!("GET {t} HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").as_bytes())
+                .unwrap()
+        };
+        assert_eq!(
+            Route::from_head(&head("/close?code=none&reason=x")),
+            Some(Route::Close {
+                code: None,
+                reason: "x".into(),
+                delay_ms: 0
+            })
+        );
+        assert_eq!(
+            Route::from_head(&head("/flood?kind=mixed&close=none")),
+            Some(Route::Flood {
+                n: 10,
+                size: 16,
+                kind: FloodKind::Mixed,
+                delay_ms: 0,
+                close: false
+            })
+        );
+        assert_eq!(Route::from_head(&head("/nope")), None);
+    }
+}
