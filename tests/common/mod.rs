@@ -1,0 +1,143 @@
+//! Helpers shared by the browser suites: the peer's address, bounded waits, and the
+//! peer's message formats.
+#![allow(dead_code)]
+
+use std::future::Future;
+
+use futures::future::{select, Either};
+use futures::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use wasm_bindgen::prelude::*;
+use wasm_websocket::{Message, WebSocket};
+
+/// The test peer's `host:port`, given at compile time by `cargo xtask test`.
+pub const PEER: &str = match option_env!("WASM_WS_PEER") {
+    Some(addr) => addr,
+    None => "127.0.0.1:9001",
+};
+
+/// `ws://PEER{path}`.
+pub fn url(path: &str) -> String {
+    format!("ws://{PEER}{path}")
+}
+
+/// Runs `fut`, failing the test if it takes longer than `secs` seconds.
+pub async fn within<F: Future>(secs: u32, fut: F) -> F::Output {
+    let fut = Box::pin(fut);
+    match select(fut, TimeoutFuture::new(secs * 1000)).await {
+        Either::Left((output, _)) => output,
+        Either::Right(_) => panic!("test step timed out after {secs} s"),
+    }
+}
+
+/// Every test body runs inside this, so a hang fails the test instead of stalling the run.
+pub async fn bounded<F: Future>(fut: F) -> F::Output {
+    within(30, fut).await
+}
+
+/// `Some(output)` if `fut` finishes within `ms` milliseconds, `None` if it is still pending.
+pub async fn finishes_within<F: Future>(ms: u32, fut: F) -> Option<F::Output> {
+    match select(Box::pin(fut), TimeoutFuture::new(ms)).await {
+        Either::Left((output, _)) => Some(output),
+        Either::Right(_) => None,
+    }
+}
+
+pub async fn connect(path: &str) -> WebSocket {
+    WebSocket::connect(url(path))
+        .await
+        .unwrap_or_else(|e| panic!("connect {path}: {e}"))
+}
+
+/// The next message, failing the test on an error or the end of the stream.
+pub async fn next_message(ws: &mut WebSocket) -> Message {
+    match ws.next().await {
+        Some(Ok(message)) => message,
+        Some(Err(e)) => panic!("stream error: {e}"),
+        None => panic!("stream ended"),
+    }
+}
+
+/// Message `i` of the peer's `/flood` route, binary kind.
+pub fn flood_binary(i: u32, size: usize) -> Vec<u8> {
+    let mut bytes = i.to_be_bytes().to_vec();
+    bytes.extend((4..size.max(4)).map(|j| ((i as usize + j) % 256) as u8));
+    bytes
+}
+
+/// Message `i` of the peer's `/flood` route, text kind.
+pub fn flood_text(i: u32, size: usize) -> String {
+    let mut text = format!("{i:08}");
+    text.extend((8..size.max(8)).map(|j| (b'a' + (j % 26) as u8) as char));
+    text
+}
+
+/// A deterministic pseudo-random payload.
+pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// How many WebSocket connections the peer has open right now (this query's own included).
+pub async fn peer_connections() -> u64 {
+    use futures::SinkExt;
+    let mut ws = connect("/stats").await;
+    ws.send(Message::from("get")).await.expect("stats query");
+    let Message::Text(json) = next_message(&mut ws).await else {
+        panic!("stats reply is not text");
+    };
+    let start = json.find("\"connections\":").expect("connections field") + 14;
+    let digits: String = json[start..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().expect("connections count")
+}
+
+/// Polls the peer until at most `n` connections are open (besides the query itself).
+pub async fn wait_peer_connections_at_most(n: u64) {
+    for _ in 0..200 {
+        if peer_connections().await <= n + 1 {
+            return;
+        }
+        TimeoutFuture::new(10).await;
+    }
+    panic!("peer still has more than {n} connections open");
+}
+
+#[wasm_bindgen(inline_js = r#"
+let uncaught = 0;
+export function install_error_counter() {
+    if (!globalThis.__wasmWsErrorCounter) {
+        globalThis.__wasmWsErrorCounter = true;
+        globalThis.addEventListener('error', () => { uncaught += 1; });
+        globalThis.addEventListener('unhandledrejection', () => { uncaught += 1; });
+    }
+}
+export function uncaught_errors() { return uncaught; }
+export function location_host() { return globalThis.location.host; }
+export function user_agent() { return globalThis.navigator.userAgent; }
+"#)]
+extern "C" {
+    /// Counts exceptions that reach the global scope from now on (idempotent).
+    pub fn install_error_counter();
+    /// How many uncaught exceptions and rejections the global scope has seen.
+    pub fn uncaught_errors() -> u32;
+    /// The host of the page (or worker) running the tests.
+    pub fn location_host() -> String;
+    /// `navigator.userAgent`.
+    pub fn user_agent() -> String;
+}
+
+/// Whether the tests run in Chromium (for the few documented engine differences).
+pub fn is_chromium() -> bool {
+    user_agent().contains("Chrome/")
+}

@@ -1,0 +1,168 @@
+//! Send-side flow control, in a real browser against the test peer:
+//! - `flush` resolves with `buffered_amount() == 0` (also for 1 MiB messages)
+//! - against a peer that never reads, each completed `feed` leaves `buffered_amount()` at
+//!   most the high-water mark plus one message, and a further send stays pending
+//! - closing while a sender waits wakes it with `NotOpen`; a flush with data still buffered
+//!   when the socket closes fails with `NotOpen`
+//! - a zero high-water mark still sends (each send waits for the previous one to drain)
+
+mod common;
+
+use common::*;
+use futures::{SinkExt, StreamExt};
+use wasm_bindgen_test::*;
+use wasm_websocket::{CloseCode, Error, Message, State, WebSocket};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MIB: usize = 1 << 20;
+
+#[wasm_bindgen_test]
+async fn flush_drains_to_zero() {
+    bounded(async {
+        let mut ws = connect("/echo").await;
+        for size in [16, 64 * 1024, MIB, 3 * MIB] {
+            ws.feed(Message::Binary(pattern(size, size as u32)))
+                .await
+                .unwrap();
+            ws.flush().await.unwrap();
+            assert_eq!(ws.buffered_amount(), 0, "after flushing {size} bytes");
+            assert_eq!(next_message(&mut ws).await.len(), size);
+        }
+        // `send` is feed + flush.
+        ws.send("x".repeat(100_000).into()).await.unwrap();
+        assert_eq!(ws.buffered_amount(), 0);
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn high_water_mark_bounds_the_buffer() {
+    within(90, async {
+        let mark = MIB;
+        let mut ws = WebSocket::builder(url("/noread"))
+            .high_water_mark(mark)
+            .connect()
+            .await
+            .unwrap();
+        let chunk = pattern(MIB, 7);
+        let mut stalled = false;
+        for i in 0..64 {
+            match finishes_within(3000, ws.feed(Message::Binary(chunk.clone()))).await {
+                Some(result) => {
+                    result.unwrap();
+                    let buffered = ws.buffered_amount();
+                    assert!(
+                        buffered <= (mark + MIB) as u64,
+                        "after send {i}: {buffered} bytes buffered"
+                    );
+                }
+                None => {
+                    stalled = true;
+                    break;
+                }
+            }
+        }
+        assert!(
+            stalled,
+            "64 MiB to a peer that never reads must stall the sender"
+        );
+        assert!(ws.buffered_amount() > mark as u64);
+        assert_eq!(ws.state(), State::Open);
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn close_wakes_a_waiting_sender_with_not_open() {
+    within(90, async {
+        let mut ws = WebSocket::builder(url("/noread"))
+            .high_water_mark(MIB)
+            .connect()
+            .await
+            .unwrap();
+        let handle = ws.handle();
+        let chunk = pattern(MIB, 8);
+        // Fill until a send has to wait.
+        loop {
+            if finishes_within(3000, ws.feed(Message::Binary(chunk.clone())))
+                .await
+                .is_none()
+            {
+                break;
+            }
+        }
+        let waiting = ws.send(Message::Binary(chunk.clone()));
+        // The close handshake itself cannot finish (the peer never reads); starting it
+        // must be enough to wake the sender.
+        let closer = async {
+            let _started = handle.close(CloseCode::new(4000).unwrap(), "stop");
+        };
+        let (result, ()) = futures::join!(waiting, closer);
+        assert!(
+            matches!(result, Err(Error::NotOpen(State::Closing | State::Closed))),
+            "{result:?}"
+        );
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn flush_fails_when_closed_with_data_buffered() {
+    within(90, async {
+        let mut ws = WebSocket::builder(url("/noread"))
+            .high_water_mark(usize::MAX)
+            .connect()
+            .await
+            .unwrap();
+        for i in 0..24 {
+            ws.feed(Message::Binary(pattern(MIB, i))).await.unwrap();
+        }
+        assert!(ws.buffered_amount() > 0);
+        let handle = ws.handle();
+        let flush = ws.flush();
+        let closer = async {
+            let _started = handle.close(CloseCode::NORMAL, "");
+        };
+        let (result, ()) = futures::join!(flush, closer);
+        assert!(matches!(result, Err(Error::NotOpen(_))), "{result:?}");
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn zero_high_water_mark_still_sends() {
+    bounded(async {
+        let mut ws = WebSocket::builder(url("/echo"))
+            .high_water_mark(0)
+            .connect()
+            .await
+            .unwrap();
+        for i in 0..200u32 {
+            ws.feed(Message::Text(i.to_string())).await.unwrap();
+        }
+        ws.flush().await.unwrap();
+        for i in 0..200u32 {
+            assert_eq!(next_message(&mut ws).await, Message::Text(i.to_string()));
+        }
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn ping_pong_with_send_await() {
+    bounded(async {
+        let mut ws = connect("/echo").await;
+        for i in 0..300u32 {
+            ws.send(Message::Binary(i.to_be_bytes().to_vec()))
+                .await
+                .unwrap();
+            assert_eq!(ws.buffered_amount(), 0);
+            match ws.next().await {
+                Some(Ok(Message::Binary(bytes))) => assert_eq!(bytes, i.to_be_bytes()),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    })
+    .await;
+}
