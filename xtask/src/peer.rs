@@ -1,0 +1,140 @@
+//! The native test peer (`tests/peer`, binary `ws-peer`), run for the length of a test run.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::util::{bail, describe_status, Error, Result};
+
+/// How long the peer may take to print its address.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running peer; dropping it stops the peer, also on error or panic.
+#[derive(Debug)]
+pub struct Peer {
+    child: Child,
+    /// Held open: the peer exits when it reads end-of-file, even if we are killed.
+    stdin: Option<ChildStdin>,
+    addr: SocketAddr,
+}
+
+impl Peer {
+    /// Starts `exe --addr 127.0.0.1:0 --exit-on-stdin-eof` and waits for its
+    /// `listening on ADDR` line.
+    pub fn start(exe: &Path) -> Result<Peer> {
+        let shown = format!("{} --addr 127.0.0.1:0 --exit-on-stdin-eof", exe.display());
+        println!("$ {shown}");
+        let mut child = Command::new(exe)
+            .args(["--addr", "127.0.0.1:0", "--exit-on-stdin-eof"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| Error::new(format!("could not start `{shown}`: {e}")))?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        // From here on, Drop stops the child whatever happens.
+        let mut peer = Peer {
+            child,
+            stdin,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+
+        let (first_tx, first_rx) = mpsc::channel();
+        if let Some(stdout) = stdout {
+            thread::spawn(move || {
+                let mut lines = BufReader::new(stdout).lines();
+                if let Some(Ok(line)) = lines.next() {
+                    let _ = first_tx.send(line);
+                }
+                // Keep draining so the peer never blocks on a full pipe; show what it says.
+                for line in lines.map_while(std::result::Result::ok) {
+                    let mut err = std::io::stderr().lock();
+                    let _ = writeln!(err, "[ws-peer] {line}");
+                }
+            });
+        }
+
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let first = first_rx.recv_timeout(STARTUP_TIMEOUT);
+        let line = match first {
+            Ok(line) => line,
+            Err(_) => {
+                // Either it exited without a line or it is silent; say which.
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = peer.child.try_wait() {
+                        break;
+                    }
+                    thread::sleep(Duration::from_millis(50));
+                }
+                match peer.child.try_wait() {
+                    Ok(Some(status)) => bail!(
+                        "`{shown}` exited ({}) before printing `listening on ADDR`",
+                        describe_status(status)
+                    ),
+                    _ => bail!(
+                        "`{shown}` printed no `listening on ADDR` line within {}s",
+                        STARTUP_TIMEOUT.as_secs()
+                    ),
+                }
+            }
+        };
+        let Some(addr) = parse_listening_line(&line) else {
+            bail!("`{shown}` printed {line:?}; expected `listening on 127.0.0.1:PORT`");
+        };
+        peer.addr = addr;
+        println!("test peer listening on {addr}");
+        Ok(peer)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // Closing stdin asks it to exit; give it a moment, then make sure.
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The address in the peer's first line: `listening on 127.0.0.1:PORT`.
+pub fn parse_listening_line(line: &str) -> Option<SocketAddr> {
+    let rest = line.trim().strip_prefix("listening on")?.trim_start();
+    let word = rest.split_whitespace().next()?;
+    let word = word.strip_prefix("ws://").unwrap_or(word);
+    word.trim_end_matches('/').parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listening_line() {
+        assert_eq!(
+            parse_listening_line("listening on 127.0.0.1:40123\n"),
+            Some(SocketAddr::from(([127, 0, 0, 1], 40123)))
+        );
+        assert_eq!(
+            parse_listening_line("listening on ws://127.0.0.1:9/"),
+            Some(SocketAddr::from(([127, 0, 0, 1], 9)))
+        );
+        assert_eq!(parse_listening_line("listening on nowhere"), None);
+        assert_eq!(parse_listening_line("starting"), None);
+    }
+}
