@@ -1,7 +1,8 @@
 use std::time::Duration;
 
+use crate::keepalive::KeepaliveConfig;
 use crate::socket::{ConnectFuture, WebSocket};
-use crate::Error;
+use crate::{Error, Message};
 
 /// The default high-water mark: 1 MiB of `bufferedAmount`.
 pub const DEFAULT_HIGH_WATER_MARK: usize = 1 << 20;
@@ -45,6 +46,7 @@ pub struct Builder {
     pub(crate) binary_type: BinaryType,
     pub(crate) high_water_mark: usize,
     pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) keepalive: KeepaliveConfig,
 }
 
 impl Builder {
@@ -55,6 +57,7 @@ impl Builder {
             binary_type: BinaryType::default(),
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             connect_timeout: None,
+            keepalive: KeepaliveConfig::default(),
         }
     }
 
@@ -91,6 +94,26 @@ impl Builder {
     /// (browsers give up on their own after a long, browser-specific time).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Sends `message` whenever nothing has been sent for `interval` while the socket is
+    /// open (after 1 to 1.25 intervals of quiet), to keep proxies and the server's own idle
+    /// detection from dropping a quiet connection. This is an application-level message:
+    /// browsers cannot send WebSocket ping frames (there is no API for it), so the server
+    /// sees `message` like any other. It is skipped while sent data is still buffered.
+    pub fn heartbeat(mut self, interval: Duration, message: impl Into<Message>) -> Self {
+        self.keepalive.heartbeat = Some((interval, message.into()));
+        self
+    }
+
+    /// Treats the connection as lost when nothing has been received for `timeout` while
+    /// open (detected after 1 to 1.25 timeouts): the socket is closed with code 1000 and
+    /// reason `"idle timeout"`, and the stream yields the messages already received, then
+    /// [`Error::IdleTimeout`], then ends. Pair it with a server that sends something
+    /// regularly (or with a [`heartbeat`](Builder::heartbeat) the server answers).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.keepalive.idle_timeout = Some(timeout);
         self
     }
 

@@ -50,6 +50,9 @@ pub enum Error {
     NotOpen(State),
     /// The connection ended without a clean closing handshake (e.g. code 1006).
     ConnectionLost(CloseEvent),
+    /// Nothing was received for the [idle timeout](crate::Builder::idle_timeout): the
+    /// connection is treated as lost and has been closed.
+    IdleTimeout,
     /// Any other JS exception, with its `name` and `message`.
     Js {
         /// The exception's `name`, e.g. `InvalidStateError`.
@@ -82,6 +85,7 @@ impl fmt::Display for Error {
             ),
             Error::NotOpen(state) => write!(f, "websocket is not open (state: {state})"),
             Error::ConnectionLost(event) => write!(f, "connection lost ({event})"),
+            Error::IdleTimeout => f.write_str("nothing received within the idle timeout"),
             Error::Js { name, message } => write!(f, "{name}: {message}"),
         }
     }

@@ -45,6 +45,7 @@ mod builder;
 mod close;
 mod drain;
 mod error;
+mod keepalive;
 mod listeners;
 mod message;
 mod socket;

@@ -10,13 +10,30 @@ thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
 }
 
-/// How many JS event listeners this crate has registered, and not yet removed, on this
-/// thread (the main thread or one worker).
+/// How many JS event listeners and timers this crate has registered, and not yet removed,
+/// on this thread (the main thread or one worker).
 ///
 /// It returns to its previous value once every socket (and every [`Handle`](crate::Handle)
 /// and close future) created since has been dropped, which makes it useful in leak tests.
 pub fn live_listeners() -> usize {
     LIVE.with(Cell::get)
+}
+
+/// Counts one live JS callback other than a [`Listener`] (a timer) for [`live_listeners`].
+#[derive(Debug)]
+pub(crate) struct LiveToken(());
+
+impl LiveToken {
+    pub(crate) fn new() -> Self {
+        LIVE.with(|live| live.set(live.get() + 1));
+        LiveToken(())
+    }
+}
+
+impl Drop for LiveToken {
+    fn drop(&mut self) {
+        LIVE.with(|live| live.set(live.get().saturating_sub(1)));
+    }
 }
 
 /// A listener for `kind` events on `target`; the closure is owned here and removed from the

@@ -18,6 +18,7 @@ use crate::builder::Builder;
 use crate::close::check_reason;
 use crate::drain::Drain;
 use crate::error::{from_constructor, from_js};
+use crate::keepalive::{Activity, Due, Keepalive, KeepaliveConfig};
 use crate::listeners::Listener;
 use crate::{BinaryType, CloseCode, CloseEvent, Error, Message, State};
 
@@ -54,6 +55,9 @@ pub(crate) struct Inner {
     close_wakers: Vec<Waker>,
     opened: bool,
     timed_out: bool,
+    /// Set when the idle timeout closed the socket; the stream then ends with `IdleTimeout`.
+    idle: bool,
+    pub(crate) activity: Activity,
     closed: Option<CloseEvent>,
     /// While the sink waits for `bufferedAmount` to fall: the level it waits for.
     pub(crate) drain_target: Option<u64>,
@@ -74,10 +78,12 @@ pub(crate) struct Shared {
     listeners: RefCell<Listeners>,
     pub(crate) drain: RefCell<Option<Drain>>,
     high_water_mark: u64,
+    keepalive_config: KeepaliveConfig,
+    keepalive: RefCell<Option<Keepalive>>,
 }
 
 impl Shared {
-    fn new(ws: web_sys::WebSocket, high_water_mark: usize) -> Rc<Self> {
+    fn new(ws: web_sys::WebSocket, builder: &Builder) -> Rc<Self> {
         let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
             let target: &web_sys::EventTarget = ws.as_ref();
             let on_open = {
@@ -113,13 +119,19 @@ impl Shared {
                     close: Some(on_close),
                 }),
                 drain: RefCell::new(None),
-                high_water_mark: high_water_mark as u64,
+                high_water_mark: builder.high_water_mark as u64,
+                keepalive_config: builder.keepalive.clone(),
+                keepalive: RefCell::new(None),
             }
         });
         shared
     }
 
-    fn on_open(&self) {
+    fn on_open(self: &Rc<Self>) {
+        if self.keepalive_config.is_active() {
+            let keepalive = Keepalive::start(&self.keepalive_config, Rc::downgrade(self));
+            *self.keepalive.borrow_mut() = Some(keepalive);
+        }
         let (sink, open) = {
             let mut inner = self.inner.borrow_mut();
             inner.opened = true;
@@ -146,12 +158,15 @@ impl Shared {
         let waker = {
             let mut inner = self.inner.borrow_mut();
             inner.queue.push_back(item);
+            inner.activity.received += 1;
             inner.recv_waker.take()
         };
         wake(waker);
     }
 
     fn on_close(&self, event: &web_sys::CloseEvent) {
+        let keepalive = self.keepalive.borrow_mut().take();
+        drop(keepalive);
         let wakers = {
             let mut inner = self.inner.borrow_mut();
             inner.closed = Some(CloseEvent::from_event(event));
@@ -221,7 +236,38 @@ impl Shared {
             Message::Text(text) => self.ws.send_with_str(text),
             Message::Binary(bytes) => self.ws.send_with_u8_array(bytes),
         }
-        .map_err(from_js)
+        .map_err(from_js)?;
+        self.inner.borrow_mut().activity.sent += 1;
+        Ok(())
+    }
+
+    /// One keepalive tick (see `keepalive.rs`).
+    pub(crate) fn keepalive_tick(&self) {
+        let due = self.inner.borrow_mut().activity.tick(&self.keepalive_config);
+        match due {
+            Due::Nothing => {}
+            Due::Heartbeat => {
+                if let Some((_, message)) = &self.keepalive_config.heartbeat {
+                    if self.buffered_amount() == 0 {
+                        // A failed heartbeat is not the caller's data; the close event
+                        // that follows tells the story.
+                        let _ = self.send(message);
+                    }
+                }
+            }
+            Due::Idle => {
+                let waker = {
+                    let mut inner = self.inner.borrow_mut();
+                    inner.idle = true;
+                    inner.recv_waker.take()
+                };
+                // Dropping the interval from its own callback is allowed (see drain.rs).
+                let keepalive = self.keepalive.borrow_mut().take();
+                drop(keepalive);
+                let _ = self.start_close(CloseCode::NORMAL, "idle timeout");
+                wake(waker);
+            }
+        }
     }
 
     /// Removes the listeners of a socket whose owner went away. The close listener stays
@@ -239,6 +285,8 @@ impl Shared {
         drop((open, message, close));
         let drain = self.drain.borrow_mut().take();
         drop(drain);
+        let keepalive = self.keepalive.borrow_mut().take();
+        drop(keepalive);
         let queue = {
             let mut inner = self.inner.borrow_mut();
             inner.recv_waker = None;
@@ -334,7 +382,7 @@ impl WebSocket {
             BinaryType::Blob => web_sys::BinaryType::Blob,
         });
         Ok(WebSocket {
-            shared: Shared::new(ws, builder.high_water_mark),
+            shared: Shared::new(ws, builder),
             terminated: false,
         })
     }
@@ -440,6 +488,10 @@ impl Stream for WebSocket {
                 }
             }
             None => {}
+        }
+        if inner.idle {
+            this.terminated = true;
+            return Poll::Ready(Some(Err(Error::IdleTimeout)));
         }
         if let Some(event) = &inner.closed {
             this.terminated = true;
