@@ -243,7 +243,11 @@ impl Shared {
 
     /// One keepalive tick (see `keepalive.rs`).
     pub(crate) fn keepalive_tick(&self) {
-        let due = self.inner.borrow_mut().activity.tick(&self.keepalive_config);
+        let due = self
+            .inner
+            .borrow_mut()
+            .activity
+            .tick(&self.keepalive_config);
         match due {
             Due::Nothing => {}
             Due::Heartbeat => {

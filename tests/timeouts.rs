@@ -46,7 +46,10 @@ async fn heartbeat_is_sent_after_quiet_and_repeats() {
 async fn no_heartbeat_while_sending() {
     bounded(async {
         let mut ws = WebSocket::builder(url("/echo"))
-            .heartbeat(Duration::from_millis(400), Message::Binary(vec![0xbe, 0xa7]))
+            .heartbeat(
+                Duration::from_millis(400),
+                Message::Binary(vec![0xbe, 0xa7]),
+            )
             .connect()
             .await
             .unwrap();
@@ -72,13 +75,19 @@ async fn idle_timeout_ends_the_stream_after_received_messages() {
             .await
             .unwrap();
         for i in 0..3 {
-            assert_eq!(next_message(&mut ws).await, Message::Binary(flood_binary(i, 16)));
+            assert_eq!(
+                next_message(&mut ws).await,
+                Message::Binary(flood_binary(i, 16))
+            );
         }
         assert_eq!(ws.next().await, Some(Err(Error::IdleTimeout)));
         assert!(now_ms() - started >= 295.0);
         assert!(ws.next().await.is_none());
         assert!(matches!(ws.state(), State::Closing | State::Closed));
-        assert!(matches!(ws.send("late".into()).await, Err(Error::NotOpen(_))));
+        assert!(matches!(
+            ws.send("late".into()).await,
+            Err(Error::NotOpen(_))
+        ));
         let event = ws.closed().await;
         assert_eq!((event.code, event.reason.as_str()), (1000, "idle timeout"));
         drop(ws);
