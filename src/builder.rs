@@ -22,6 +22,43 @@ pub enum BinaryType {
     Blob,
 }
 
+/// Which browser API carries a connection.
+///
+/// Both give the same API and behaviour (messages, close codes and reasons, errors). What
+/// differs is receive flow control, and the few points listed here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Backend {
+    /// The classic event-based
+    /// [`WebSocket`](https://developer.mozilla.org/en-US/docs/Web/API/WebSocket), available
+    /// everywhere. The browser delivers messages as they arrive, so a slow reader queues
+    /// them in memory (bound it with [`Builder::max_queued`]). The default.
+    #[default]
+    Classic,
+    /// [`WebSocketStream`](https://developer.mozilla.org/en-US/docs/Web/API/WebSocketStream)
+    /// (Chromium): messages are read from the network only while the Rust stream is polled,
+    /// so a slow consumer makes TCP backpressure reach the server. `buffered_amount()` counts
+    /// bytes whose `write()` has not completed; `binary_type` has no effect; the state goes
+    /// from `Open` straight to `Closed` when the server closes; and the idle timeout counts
+    /// messages read, not messages arrived. Connecting fails with [`Error::Unsupported`]
+    /// where the browser lacks it.
+    Stream,
+    /// `Stream` where the browser has it, `Classic` elsewhere.
+    Auto,
+}
+
+thread_local! {
+    static DEFAULT_BACKEND: std::cell::Cell<Backend> = const { std::cell::Cell::new(Backend::Classic) };
+}
+
+/// Sets the backend for sockets created on this thread without [`Builder::backend`].
+pub fn set_default_backend(backend: Backend) {
+    DEFAULT_BACKEND.with(|cell| cell.set(backend));
+}
+
+pub(crate) fn default_backend() -> Backend {
+    DEFAULT_BACKEND.with(std::cell::Cell::get)
+}
+
 /// Configures a [`WebSocket`] before connecting. Created by [`WebSocket::builder`].
 ///
 /// ```no_run
@@ -47,6 +84,8 @@ pub struct Builder {
     pub(crate) high_water_mark: usize,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) keepalive: KeepaliveConfig,
+    pub(crate) backend: Option<Backend>,
+    pub(crate) max_queued: Option<(usize, usize)>,
 }
 
 impl Builder {
@@ -58,6 +97,8 @@ impl Builder {
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             connect_timeout: None,
             keepalive: KeepaliveConfig::default(),
+            backend: None,
+            max_queued: None,
         }
     }
 
@@ -114,6 +155,26 @@ impl Builder {
     /// regularly (or with a [`heartbeat`](Builder::heartbeat) the server answers).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.keepalive.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Which browser API carries the connection (see [`Backend`]); by default the one set
+    /// with [`set_default_backend`], which is [`Backend::Classic`] unless changed.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Bounds the receive queue of the classic backend: when more than `messages` messages
+    /// or more than `bytes` payload bytes are waiting to be read, the socket is closed with
+    /// code [`QUEUE_FULL_CODE`](crate::QUEUE_FULL_CODE) (4009) and the stream yields what
+    /// was queued, then [`Error::ReceiveQueueFull`], then ends. Nothing is dropped silently.
+    ///
+    /// Unbounded by default: the classic `WebSocket` cannot be told to stop reading, so a
+    /// consumer slower than the network grows memory without bound. [`Backend::Stream`]
+    /// avoids that where the browser supports it, by not reading at all while nobody polls.
+    pub fn max_queued(mut self, messages: usize, bytes: usize) -> Self {
+        self.max_queued = Some((messages, bytes));
         self
     }
 

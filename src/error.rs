@@ -53,6 +53,21 @@ pub enum Error {
     /// Nothing was received for the [idle timeout](crate::Builder::idle_timeout): the
     /// connection is treated as lost and has been closed.
     IdleTimeout,
+    /// The receive queue passed the [`max_queued`](crate::Builder::max_queued) limit: the
+    /// socket was closed with code [`QUEUE_FULL_CODE`](crate::QUEUE_FULL_CODE) (4009) and
+    /// no more messages are taken. Everything queued before is still delivered first.
+    ReceiveQueueFull {
+        /// Messages queued when the limit was passed.
+        messages: usize,
+        /// Payload bytes queued when the limit was passed.
+        bytes: usize,
+    },
+    /// The browser lacks something this configuration needs, e.g. `WebSocketStream` for
+    /// [`Backend::Stream`](crate::Backend::Stream).
+    Unsupported {
+        /// What is missing.
+        feature: String,
+    },
     /// Any other JS exception, with its `name` and `message`.
     Js {
         /// The exception's `name`, e.g. `InvalidStateError`.
@@ -86,6 +101,13 @@ impl fmt::Display for Error {
             Error::NotOpen(state) => write!(f, "websocket is not open (state: {state})"),
             Error::ConnectionLost(event) => write!(f, "connection lost ({event})"),
             Error::IdleTimeout => f.write_str("nothing received within the idle timeout"),
+            Error::ReceiveQueueFull { messages, bytes } => write!(
+                f,
+                "receive queue full ({messages} messages, {bytes} bytes): connection closed"
+            ),
+            Error::Unsupported { feature } => {
+                write!(f, "not supported by this browser: {feature}")
+            }
             Error::Js { name, message } => write!(f, "{name}: {message}"),
         }
     }

@@ -50,11 +50,12 @@ mod listeners;
 mod message;
 mod socket;
 mod state;
+mod stream_backend;
 
-pub use builder::{BinaryType, Builder, DEFAULT_HIGH_WATER_MARK};
+pub use builder::{set_default_backend, Backend, BinaryType, Builder, DEFAULT_HIGH_WATER_MARK};
 pub use close::{CloseCode, CloseEvent, MAX_REASON_BYTES};
 pub use error::Error;
 pub use listeners::live_listeners;
 pub use message::Message;
-pub use socket::{CloseFuture, ClosedFuture, ConnectFuture, Handle, WebSocket};
+pub use socket::{CloseFuture, ClosedFuture, ConnectFuture, Handle, WebSocket, QUEUE_FULL_CODE};
 pub use state::State;

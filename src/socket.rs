@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
@@ -15,18 +15,34 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, MessageEvent};
 
 use crate::builder::Builder;
+use crate::builder::{default_backend, Backend};
 use crate::close::check_reason;
 use crate::drain::Drain;
 use crate::error::{from_constructor, from_js};
 use crate::keepalive::{Activity, Due, Keepalive, KeepaliveConfig};
 use crate::listeners::Listener;
+use crate::stream_backend::{self, StreamTransport};
 use crate::{BinaryType, CloseCode, CloseEvent, Error, Message, State};
+
+/// The close code used when the receive queue overflows. 1009 (message too big) would fit,
+/// but browsers refuse every code but 1000 and 3000..=4999 from pages; 4009 mirrors it.
+pub const QUEUE_FULL_CODE: u16 = 4009;
 
 /// A received item waiting for `poll_next`, in wire order.
 enum Incoming {
     Ready(Result<Message, Error>),
-    /// A `Blob` being read; everything behind it waits, so order is kept.
-    Blob(JsFuture),
+    /// A `Blob` being read, and its size; everything behind it waits, so order is kept.
+    Blob(JsFuture, usize),
+}
+
+impl Incoming {
+    fn size(&self) -> usize {
+        match self {
+            Incoming::Ready(Ok(message)) => message.len(),
+            Incoming::Ready(Err(_)) => 0,
+            Incoming::Blob(_, size) => *size,
+        }
+    }
 }
 
 /// Stores `waker` in `slot` unless the one there already wakes the same task.
@@ -61,6 +77,18 @@ pub(crate) struct Inner {
     closed: Option<CloseEvent>,
     /// While the sink waits for `bufferedAmount` to fall: the level it waits for.
     pub(crate) drain_target: Option<u64>,
+    /// Payload bytes in `queue` (tracked only with a `max_queued` limit).
+    queued_bytes: usize,
+    /// Set when the receive queue overflowed; the stream then ends with that error.
+    overflow: Option<Error>,
+}
+
+/// The browser object behind a socket.
+pub(crate) enum Transport {
+    /// The classic event-based `WebSocket`.
+    Classic(web_sys::WebSocket),
+    /// `WebSocketStream`, read only while the Rust stream is polled.
+    Stream(StreamTransport),
 }
 
 #[derive(Default)]
@@ -73,18 +101,41 @@ struct Listeners {
 /// State shared by a socket, its handles and its futures. The JS listeners hold only a
 /// `Weak` to it, so there is no reference cycle and dropping the last owner frees it all.
 pub(crate) struct Shared {
-    pub(crate) ws: web_sys::WebSocket,
+    pub(crate) transport: Transport,
     pub(crate) inner: RefCell<Inner>,
     listeners: RefCell<Listeners>,
     pub(crate) drain: RefCell<Option<Drain>>,
     high_water_mark: u64,
     keepalive_config: KeepaliveConfig,
     keepalive: RefCell<Option<Keepalive>>,
+    max_queued: Option<(usize, usize)>,
 }
 
 impl Shared {
-    fn new(ws: web_sys::WebSocket, builder: &Builder) -> Rc<Self> {
-        let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
+    fn new(transport: Transport, builder: &Builder) -> Rc<Self> {
+        Rc::new_cyclic(|weak: &Weak<Shared>| {
+            let listeners = match &transport {
+                Transport::Classic(ws) => Self::listen(ws, weak),
+                Transport::Stream(stream) => {
+                    stream.watch(weak.clone());
+                    Listeners::default()
+                }
+            };
+            Shared {
+                transport,
+                inner: RefCell::new(Inner::default()),
+                listeners: RefCell::new(listeners),
+                drain: RefCell::new(None),
+                high_water_mark: builder.high_water_mark as u64,
+                keepalive_config: builder.keepalive.clone(),
+                keepalive: RefCell::new(None),
+                max_queued: builder.max_queued,
+            }
+        })
+    }
+
+    fn listen(ws: &web_sys::WebSocket, weak: &Weak<Shared>) -> Listeners {
+        {
             let target: &web_sys::EventTarget = ws.as_ref();
             let on_open = {
                 let weak = weak.clone();
@@ -106,25 +157,43 @@ impl Shared {
                 let weak = weak.clone();
                 Listener::new(target, "close", move |event: web_sys::CloseEvent| {
                     if let Some(shared) = weak.upgrade() {
-                        shared.on_close(&event);
+                        shared.on_close_event(CloseEvent::from_event(&event));
                     }
                 })
             };
-            Shared {
-                ws: ws.clone(),
-                inner: RefCell::new(Inner::default()),
-                listeners: RefCell::new(Listeners {
-                    open: Some(on_open),
-                    message: Some(on_message),
-                    close: Some(on_close),
-                }),
-                drain: RefCell::new(None),
-                high_water_mark: builder.high_water_mark as u64,
-                keepalive_config: builder.keepalive.clone(),
-                keepalive: RefCell::new(None),
+            Listeners {
+                open: Some(on_open),
+                message: Some(on_message),
+                close: Some(on_close),
             }
-        });
-        shared
+        }
+    }
+
+    /// `WebSocketStream.opened` fulfilled.
+    pub(crate) fn stream_opened(self: &Rc<Self>, info: &JsValue) {
+        if let Transport::Stream(stream) = &self.transport {
+            if stream.on_opened(info) {
+                self.on_open();
+            }
+        }
+    }
+
+    /// A `WebSocketStream` write completed.
+    pub(crate) fn stream_written(&self, len: u64) {
+        if let Transport::Stream(stream) = &self.transport {
+            stream.written(len);
+            let waker = {
+                let mut inner = self.inner.borrow_mut();
+                match inner.drain_target {
+                    Some(target) if stream.buffered_amount() <= target => {
+                        inner.drain_target = None;
+                        inner.sink_waker.take()
+                    }
+                    _ => None,
+                }
+            };
+            wake(waker);
+        }
     }
 
     fn on_open(self: &Rc<Self>) {
@@ -132,13 +201,18 @@ impl Shared {
             let keepalive = Keepalive::start(&self.keepalive_config, Rc::downgrade(self));
             *self.keepalive.borrow_mut() = Some(keepalive);
         }
-        let (sink, open) = {
+        let (sink, open, recv) = {
             let mut inner = self.inner.borrow_mut();
             inner.opened = true;
-            (inner.sink_waker.take(), inner.open_waker.take())
+            (
+                inner.sink_waker.take(),
+                inner.open_waker.take(),
+                inner.recv_waker.take(),
+            )
         };
         wake(sink);
         wake(open);
+        wake(recv);
     }
 
     fn on_message(&self, event: &MessageEvent) {
@@ -148,28 +222,54 @@ impl Shared {
         } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
             Incoming::Ready(Ok(Message::Binary(Uint8Array::new(buffer).to_vec())))
         } else if let Some(blob) = data.dyn_ref::<Blob>() {
-            Incoming::Blob(JsFuture::from(blob.array_buffer()))
+            Incoming::Blob(JsFuture::from(blob.array_buffer()), blob.size() as usize)
         } else {
             Incoming::Ready(Err(Error::Js {
                 name: "TypeError".into(),
                 message: format!("unsupported message data: {data:?}"),
             }))
         };
-        let waker = {
+        let overflowed = {
             let mut inner = self.inner.borrow_mut();
+            if inner.overflow.is_some() {
+                // Already closing for overflow; the browser may still deliver a few.
+                return;
+            }
+            let size = item.size();
             inner.queue.push_back(item);
             inner.activity.received += 1;
-            inner.recv_waker.take()
+            match self.max_queued {
+                Some((messages, bytes)) => {
+                    inner.queued_bytes += size;
+                    if inner.queue.len() > messages || inner.queued_bytes > bytes {
+                        inner.overflow = Some(Error::ReceiveQueueFull {
+                            messages: inner.queue.len(),
+                            bytes: inner.queued_bytes,
+                        });
+                        true
+                    } else {
+                        false
+                    }
+                }
+                None => false,
+            }
         };
+        if overflowed {
+            let _ = self.raw_close(QUEUE_FULL_CODE, "receive queue full");
+        }
+        let waker = self.inner.borrow_mut().recv_waker.take();
         wake(waker);
     }
 
-    fn on_close(&self, event: &web_sys::CloseEvent) {
+    pub(crate) fn on_close_event(&self, event: CloseEvent) {
+        if let Transport::Stream(stream) = &self.transport {
+            stream.on_closed();
+        }
         let keepalive = self.keepalive.borrow_mut().take();
         drop(keepalive);
         let wakers = {
             let mut inner = self.inner.borrow_mut();
-            inner.closed = Some(CloseEvent::from_event(event));
+            inner.closed = Some(event);
             let mut wakers = std::mem::take(&mut inner.close_wakers);
             wakers.extend(inner.recv_waker.take());
             wakers.extend(inner.sink_waker.take());
@@ -180,23 +280,61 @@ impl Shared {
     }
 
     pub(crate) fn state(&self) -> State {
-        State::from_ready_state(self.ws.ready_state())
+        match &self.transport {
+            Transport::Classic(ws) => State::from_ready_state(ws.ready_state()),
+            Transport::Stream(stream) => stream.state(),
+        }
     }
 
     pub(crate) fn buffered_amount(&self) -> u64 {
-        u64::from(self.ws.buffered_amount())
+        match &self.transport {
+            Transport::Classic(ws) => u64::from(ws.buffered_amount()),
+            Transport::Stream(stream) => stream.buffered_amount(),
+        }
+    }
+
+    fn url(&self) -> String {
+        match &self.transport {
+            Transport::Classic(ws) => ws.url(),
+            Transport::Stream(stream) => stream.url(),
+        }
+    }
+
+    fn protocol(&self) -> String {
+        match &self.transport {
+            Transport::Classic(ws) => ws.protocol(),
+            Transport::Stream(stream) => stream.protocol(),
+        }
+    }
+
+    fn extensions(&self) -> String {
+        match &self.transport {
+            Transport::Classic(ws) => ws.extensions(),
+            Transport::Stream(stream) => stream.extensions(),
+        }
+    }
+
+    fn raw_close(&self, code: u16, reason: &str) -> Result<(), JsValue> {
+        match &self.transport {
+            Transport::Classic(ws) => ws.close_with_code_and_reason(code, reason),
+            Transport::Stream(stream) => stream.close(code, reason),
+        }
     }
 
     /// Starts the closing handshake unless one has already started.
     fn start_close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
         check_reason(reason)?;
-        match self.state() {
-            State::Connecting | State::Open => self
-                .ws
-                .close_with_code_and_reason(code.get(), reason)
-                .map_err(from_js),
-            State::Closing | State::Closed => Ok(()),
+        if let State::Connecting | State::Open = self.state() {
+            self.raw_close(code.get(), reason).map_err(from_js)?;
+            // A sender waiting for the open or for a drain must now fail with `NotOpen`.
+            let waker = {
+                let mut inner = self.inner.borrow_mut();
+                inner.drain_target = None;
+                inner.sink_waker.take()
+            };
+            wake(waker);
         }
+        Ok(())
     }
 
     fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
@@ -220,6 +358,10 @@ impl Shared {
             store_waker(&mut inner.sink_waker, cx.waker());
             inner.drain_target = Some(inner.drain_target.map_or(target, |t| t.min(target)));
         }
+        if let Transport::Stream(_) = self.transport {
+            // Completed writes wake the sender (`stream_written`).
+            return Poll::Pending;
+        }
         let mut drain = self.drain.borrow_mut();
         drain
             .get_or_insert_with(|| Drain::new(Rc::downgrade(self)))
@@ -227,22 +369,25 @@ impl Shared {
         Poll::Pending
     }
 
-    fn send(&self, message: &Message) -> Result<(), Error> {
+    fn send(self: &Rc<Self>, message: &Message) -> Result<(), Error> {
         match self.state() {
             State::Open => {}
             state => return Err(Error::NotOpen(state)),
         }
-        match message {
-            Message::Text(text) => self.ws.send_with_str(text),
-            Message::Binary(bytes) => self.ws.send_with_u8_array(bytes),
+        match &self.transport {
+            Transport::Classic(ws) => match message {
+                Message::Text(text) => ws.send_with_str(text),
+                Message::Binary(bytes) => ws.send_with_u8_array(bytes),
+            }
+            .map_err(from_js)?,
+            Transport::Stream(stream) => stream.send(message, Rc::downgrade(self))?,
         }
-        .map_err(from_js)?;
         self.inner.borrow_mut().activity.sent += 1;
         Ok(())
     }
 
     /// One keepalive tick (see `keepalive.rs`).
-    pub(crate) fn keepalive_tick(&self) {
+    pub(crate) fn keepalive_tick(self: &Rc<Self>) {
         let due = self
             .inner
             .borrow_mut()
@@ -335,7 +480,7 @@ pub struct WebSocket {
 impl fmt::Debug for WebSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebSocket")
-            .field("url", &self.shared.ws.url())
+            .field("url", &self.shared.url())
             .field("state", &self.state())
             .finish()
     }
@@ -372,6 +517,24 @@ impl WebSocket {
 
     pub(crate) fn from_builder(builder: &Builder) -> Result<WebSocket, Error> {
         let url = builder.url.as_str();
+        let use_stream = match builder.backend.unwrap_or_else(default_backend) {
+            Backend::Classic => false,
+            Backend::Auto => stream_backend::available(),
+            Backend::Stream if stream_backend::available() => true,
+            Backend::Stream => {
+                return Err(Error::Unsupported {
+                    feature: "WebSocketStream".into(),
+                })
+            }
+        };
+        if use_stream {
+            let stream = StreamTransport::new(url, &builder.protocols)
+                .map_err(|e| from_constructor(e, url))?;
+            return Ok(WebSocket::from_transport(
+                Transport::Stream(stream),
+                builder,
+            ));
+        }
         let ws = match builder.protocols.as_slice() {
             [] => web_sys::WebSocket::new(url),
             [one] => web_sys::WebSocket::new_with_str(url, one),
@@ -385,25 +548,29 @@ impl WebSocket {
             BinaryType::ArrayBuffer => web_sys::BinaryType::Arraybuffer,
             BinaryType::Blob => web_sys::BinaryType::Blob,
         });
-        Ok(WebSocket {
-            shared: Shared::new(ws, builder),
+        Ok(WebSocket::from_transport(Transport::Classic(ws), builder))
+    }
+
+    fn from_transport(transport: Transport, builder: &Builder) -> WebSocket {
+        WebSocket {
+            shared: Shared::new(transport, builder),
             terminated: false,
-        })
+        }
     }
 
     /// The URL the browser resolved (absolute, `ws:` or `wss:`).
     pub fn url(&self) -> String {
-        self.shared.ws.url()
+        self.shared.url()
     }
 
     /// The subprotocol the server selected, `""` if none.
     pub fn protocol(&self) -> String {
-        self.shared.ws.protocol()
+        self.shared.protocol()
     }
 
     /// The extensions the server accepted (e.g. `permessage-deflate`), `""` if none.
     pub fn extensions(&self) -> String {
-        self.shared.ws.extensions()
+        self.shared.extensions()
     }
 
     /// The browser's `readyState` at this moment ([`State::Closing`] as soon as a close
@@ -421,8 +588,10 @@ impl WebSocket {
 
     /// The binary type the socket was created with.
     pub fn binary_type(&self) -> BinaryType {
-        match self.shared.ws.binary_type() {
-            web_sys::BinaryType::Blob => BinaryType::Blob,
+        match &self.shared.transport {
+            Transport::Classic(ws) if ws.binary_type() == web_sys::BinaryType::Blob => {
+                BinaryType::Blob
+            }
             _ => BinaryType::ArrayBuffer,
         }
     }
@@ -458,7 +627,7 @@ impl WebSocket {
 impl Drop for WebSocket {
     fn drop(&mut self) {
         if matches!(self.state(), State::Connecting | State::Open) {
-            let _ = self.shared.ws.close_with_code(CloseCode::NORMAL.get());
+            let _ = self.shared.raw_close(CloseCode::NORMAL.get(), "");
         }
         self.shared.release(Rc::strong_count(&self.shared) > 1);
     }
@@ -474,12 +643,14 @@ impl Stream for WebSocket {
         }
         let mut inner = this.shared.inner.borrow_mut();
         match inner.queue.front_mut() {
-            Some(Incoming::Blob(read)) => {
+            Some(Incoming::Blob(read, size)) => {
+                let size = *size;
                 let result = match Pin::new(read).poll(cx) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(result) => result,
                 };
                 inner.queue.pop_front();
+                inner.queued_bytes = inner.queued_bytes.saturating_sub(size);
                 return Poll::Ready(Some(
                     result
                         .map(|buffer| Message::Binary(Uint8Array::new(&buffer).to_vec()))
@@ -487,11 +658,27 @@ impl Stream for WebSocket {
                 ));
             }
             Some(Incoming::Ready(_)) => {
-                if let Some(Incoming::Ready(item)) = inner.queue.pop_front() {
-                    return Poll::Ready(Some(item));
+                if let Some(item) = inner.queue.pop_front() {
+                    inner.queued_bytes = inner.queued_bytes.saturating_sub(item.size());
+                    if let Incoming::Ready(item) = item {
+                        return Poll::Ready(Some(item));
+                    }
                 }
             }
             None => {}
+        }
+        if let Transport::Stream(stream) = &this.shared.transport {
+            // Read from the network only now that someone asks: this is the backpressure.
+            if inner.opened && inner.overflow.is_none() && !inner.idle {
+                if let Some(item) = ready!(stream.poll_read(cx)) {
+                    inner.activity.received += 1;
+                    return Poll::Ready(Some(item));
+                }
+            }
+        }
+        if let Some(error) = inner.overflow.take() {
+            this.terminated = true;
+            return Poll::Ready(Some(Err(error)));
         }
         if inner.idle {
             this.terminated = true;
@@ -588,7 +775,7 @@ pub struct Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("url", &self.shared.ws.url())
+            .field("url", &self.shared.url())
             .field("state", &self.state())
             .finish()
     }
@@ -607,17 +794,17 @@ impl Handle {
 
     /// See [`WebSocket::url`].
     pub fn url(&self) -> String {
-        self.shared.ws.url()
+        self.shared.url()
     }
 
     /// See [`WebSocket::protocol`].
     pub fn protocol(&self) -> String {
-        self.shared.ws.protocol()
+        self.shared.protocol()
     }
 
     /// See [`WebSocket::extensions`].
     pub fn extensions(&self) -> String {
-        self.shared.ws.extensions()
+        self.shared.extensions()
     }
 
     /// See [`WebSocket::close`].

@@ -8,7 +8,7 @@ use futures::future::{select, Either};
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::prelude::*;
-use wasm_websocket::{Message, WebSocket};
+use wasm_websocket::{set_default_backend, Backend, Message, WebSocket};
 
 /// The test peer's `host:port`, given at compile time by `cargo xtask test`.
 pub const PEER: &str = match option_env!("WASM_WS_PEER") {
@@ -21,8 +21,28 @@ pub fn url(path: &str) -> String {
     format!("ws://{PEER}{path}")
 }
 
+/// The backend the suite runs on: `WASM_WS_BACKEND` at compile time (`classic`, `stream`
+/// or `auto`), so `cargo xtask test` can run the same suite once per backend.
+pub fn suite_backend() -> Backend {
+    match option_env!("WASM_WS_BACKEND") {
+        Some("stream") => Backend::Stream,
+        Some("auto") => Backend::Auto,
+        _ => Backend::Classic,
+    }
+}
+
+/// Whether sockets in this run use `WebSocketStream`.
+pub fn on_stream_backend() -> bool {
+    match suite_backend() {
+        Backend::Stream => true,
+        Backend::Auto => has_websocketstream(),
+        Backend::Classic => false,
+    }
+}
+
 /// Runs `fut`, failing the test if it takes longer than `secs` seconds.
 pub async fn within<F: Future>(secs: u32, fut: F) -> F::Output {
+    set_default_backend(suite_backend());
     let fut = Box::pin(fut);
     match select(fut, TimeoutFuture::new(secs * 1000)).await {
         Either::Left((output, _)) => output,
@@ -125,6 +145,8 @@ export function install_error_counter() {
 export function uncaught_errors() { return uncaught; }
 export function location_host() { return globalThis.location.host; }
 export function user_agent() { return globalThis.navigator.userAgent; }
+export function has_websocketstream() { return typeof globalThis.WebSocketStream === 'function'; }
+export function wasm_memory_bytes(memory) { return memory.buffer.byteLength; }
 "#)]
 extern "C" {
     /// Counts exceptions that reach the global scope from now on (idempotent).
@@ -135,9 +157,17 @@ extern "C" {
     pub fn location_host() -> String;
     /// `navigator.userAgent`.
     pub fn user_agent() -> String;
+    /// Whether the browser has `WebSocketStream`.
+    pub fn has_websocketstream() -> bool;
+    fn wasm_memory_bytes(memory: &JsValue) -> f64;
 }
 
 /// Whether the tests run in Chromium (for the few documented engine differences).
 pub fn is_chromium() -> bool {
     user_agent().contains("Chrome/")
+}
+
+/// The size of this module's wasm memory in bytes (it never shrinks).
+pub fn wasm_memory() -> usize {
+    wasm_memory_bytes(&wasm_bindgen::memory()) as usize
 }

@@ -1,0 +1,273 @@
+//! The `WebSocketStream` backend: receive flow control that reaches the network.
+//!
+//! With the classic `WebSocket` the browser delivers every message as soon as it arrives,
+//! whether or not anyone reads it. `WebSocketStream` (Chromium today; web-sys has no
+//! binding, so it is declared here) exposes the connection as a `ReadableStream`: this
+//! backend calls `read()` only while the Rust stream is polled, so a slow consumer stops
+//! reading from the socket and TCP backpressure reaches the server.
+//!
+//! Promise outcomes are awaited through `JsFuture`s, which own their callbacks until the
+//! promise settles: a promise settling after the socket was dropped finds only a dead
+//! `Weak` and does nothing, and never calls a freed closure.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Weak;
+use std::task::{Context, Poll};
+
+use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+use crate::error::from_js;
+use crate::listeners::LiveToken;
+use crate::socket::Shared;
+use crate::{CloseEvent, Error, Message, State};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = WebSocketStream)]
+    type JsWebSocketStream;
+    #[wasm_bindgen(constructor, js_class = "WebSocketStream", catch)]
+    fn new(url: &str, options: &JsValue) -> Result<JsWebSocketStream, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn url(this: &JsWebSocketStream) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn opened(this: &JsWebSocketStream) -> Promise;
+    #[wasm_bindgen(method, getter)]
+    fn closed(this: &JsWebSocketStream) -> Promise;
+    #[wasm_bindgen(method, catch)]
+    fn close(this: &JsWebSocketStream, info: &JsValue) -> Result<(), JsValue>;
+
+    type JsReadable;
+    #[wasm_bindgen(method, js_name = getReader)]
+    fn get_reader(this: &JsReadable) -> JsReader;
+    type JsReader;
+    #[wasm_bindgen(method)]
+    fn read(this: &JsReader) -> Promise;
+
+    type JsWritable;
+    #[wasm_bindgen(method, js_name = getWriter)]
+    fn get_writer(this: &JsWritable) -> JsWriter;
+    type JsWriter;
+    #[wasm_bindgen(method)]
+    fn write(this: &JsWriter, chunk: &JsValue) -> Promise;
+}
+
+fn field(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Whether this browser (or worker) has `WebSocketStream`.
+pub(crate) fn available() -> bool {
+    Reflect::has(&js_sys::global(), &JsValue::from_str("WebSocketStream")).unwrap_or(false)
+}
+
+pub(crate) struct StreamTransport {
+    wss: JsWebSocketStream,
+    state: Cell<State>,
+    reader: RefCell<Option<JsReader>>,
+    writer: RefCell<Option<JsWriter>>,
+    protocol: RefCell<String>,
+    extensions: RefCell<String>,
+    /// Bytes handed to `write()` whose promise has not fulfilled: this backend's
+    /// `bufferedAmount`. Like the browser's, it does not fall for writes that failed.
+    outstanding: Cell<u64>,
+    /// The `read()` in flight, polled by the Rust stream.
+    read: RefCell<Option<JsFuture>>,
+    /// The readable has ended (done or errored): only the close is left.
+    exhausted: Cell<bool>,
+    /// Counts this socket's promise watchers in `live_listeners`.
+    _live: LiveToken,
+}
+
+impl StreamTransport {
+    /// Calls the constructor; `SyntaxError` for a bad URL, like the classic one.
+    pub(crate) fn new(url: &str, protocols: &[String]) -> Result<Self, JsValue> {
+        let options = Object::new();
+        if !protocols.is_empty() {
+            let list: Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
+            Reflect::set(&options, &JsValue::from_str("protocols"), &list)?;
+        }
+        Ok(StreamTransport {
+            wss: JsWebSocketStream::new(url, &options)?,
+            state: Cell::new(State::Connecting),
+            reader: RefCell::new(None),
+            writer: RefCell::new(None),
+            protocol: RefCell::new(String::new()),
+            extensions: RefCell::new(String::new()),
+            outstanding: Cell::new(0),
+            read: RefCell::new(None),
+            exhausted: Cell::new(false),
+            _live: LiveToken::new(),
+        })
+    }
+
+    /// Watches the `opened` and `closed` promises, reporting to the socket.
+    pub(crate) fn watch(&self, socket: Weak<Shared>) {
+        let opened = JsFuture::from(self.wss.opened());
+        let weak = socket.clone();
+        spawn_local(async move {
+            // A rejected `opened` is followed by a rejected `closed`, handled below.
+            if let Ok(info) = opened.await {
+                if let Some(shared) = weak.upgrade() {
+                    shared.stream_opened(&info);
+                }
+            }
+        });
+        let closed = JsFuture::from(self.wss.closed());
+        spawn_local(async move {
+            let event = match closed.await {
+                Ok(info) => CloseEvent {
+                    code: field(&info, "closeCode")
+                        .as_f64()
+                        .map_or(1005, |c| c as u16),
+                    reason: field(&info, "reason").as_string().unwrap_or_default(),
+                    was_clean: true,
+                },
+                Err(error) => CloseEvent {
+                    code: field(&error, "closeCode")
+                        .as_f64()
+                        .map_or(1006, |c| c as u16),
+                    reason: field(&error, "reason").as_string().unwrap_or_default(),
+                    was_clean: false,
+                },
+            };
+            if let Some(shared) = socket.upgrade() {
+                shared.on_close_event(event);
+            }
+        });
+    }
+
+    /// Takes what `opened` fulfilled with; returns false if the socket is already closing.
+    pub(crate) fn on_opened(&self, info: &JsValue) -> bool {
+        let readable: JsReadable = field(info, "readable").unchecked_into();
+        let writable: JsWritable = field(info, "writable").unchecked_into();
+        *self.reader.borrow_mut() = Some(readable.get_reader());
+        *self.writer.borrow_mut() = Some(writable.get_writer());
+        *self.protocol.borrow_mut() = field(info, "protocol").as_string().unwrap_or_default();
+        *self.extensions.borrow_mut() = field(info, "extensions").as_string().unwrap_or_default();
+        if self.state.get() == State::Connecting {
+            self.state.set(State::Open);
+        }
+        true
+    }
+
+    pub(crate) fn on_closed(&self) {
+        self.state.set(State::Closed);
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.state.get()
+    }
+
+    pub(crate) fn url(&self) -> String {
+        self.wss.url()
+    }
+
+    pub(crate) fn protocol(&self) -> String {
+        self.protocol.borrow().clone()
+    }
+
+    pub(crate) fn extensions(&self) -> String {
+        self.extensions.borrow().clone()
+    }
+
+    pub(crate) fn buffered_amount(&self) -> u64 {
+        self.outstanding.get()
+    }
+
+    pub(crate) fn close(&self, code: u16, reason: &str) -> Result<(), JsValue> {
+        let info = Object::new();
+        Reflect::set(&info, &JsValue::from_str("closeCode"), &JsValue::from(code))?;
+        Reflect::set(
+            &info,
+            &JsValue::from_str("reason"),
+            &JsValue::from_str(reason),
+        )?;
+        self.wss.close(&info)?;
+        if matches!(self.state.get(), State::Connecting | State::Open) {
+            self.state.set(State::Closing);
+        }
+        Ok(())
+    }
+
+    /// Writes one message. The chunk is copied out of wasm memory: the stream keeps it until
+    /// it is sent, and a view into wasm memory could change under it.
+    pub(crate) fn send(&self, message: &Message, socket: Weak<Shared>) -> Result<(), Error> {
+        let writer = self.writer.borrow();
+        let Some(writer) = writer.as_ref() else {
+            return Err(Error::NotOpen(self.state.get()));
+        };
+        let (chunk, len) = match message {
+            Message::Text(text) => (JsValue::from_str(text), text.len()),
+            Message::Binary(bytes) => (Uint8Array::from(bytes.as_slice()).into(), bytes.len()),
+        };
+        let written = JsFuture::from(writer.write(&chunk));
+        let len = len as u64;
+        self.outstanding.set(self.outstanding.get() + len);
+        spawn_local(async move {
+            if written.await.is_ok() {
+                if let Some(shared) = socket.upgrade() {
+                    shared.stream_written(len);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    pub(crate) fn written(&self, len: u64) {
+        self.outstanding
+            .set(self.outstanding.get().saturating_sub(len));
+    }
+
+    /// Polls the next chunk, starting a `read()` if none is in flight. `Ready(None)` once the
+    /// readable has ended.
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        if self.exhausted.get() {
+            return Poll::Ready(None);
+        }
+        let mut read = self.read.borrow_mut();
+        if read.is_none() {
+            let reader = self.reader.borrow();
+            let Some(reader) = reader.as_ref() else {
+                return Poll::Ready(None);
+            };
+            *read = Some(JsFuture::from(reader.read()));
+        }
+        let Some(pending) = read.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let result = match Pin::new(pending).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result,
+        };
+        *read = None;
+        let chunk = match result {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                // The readable errored (the connection failed); `closed` tells how.
+                self.exhausted.set(true);
+                return Poll::Ready(None);
+            }
+        };
+        if field(&chunk, "done").as_bool() == Some(true) {
+            self.exhausted.set(true);
+            return Poll::Ready(None);
+        }
+        let value = field(&chunk, "value");
+        Poll::Ready(Some(if let Some(text) = value.as_string() {
+            Ok(Message::Text(text))
+        } else if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+            Ok(Message::Binary(bytes.to_vec()))
+        } else if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
+            Ok(Message::Binary(Uint8Array::new(buffer).to_vec()))
+        } else {
+            Err(from_js(JsValue::from(js_sys::TypeError::new(
+                "unsupported message data from WebSocketStream",
+            ))))
+        }))
+    }
+}
