@@ -86,6 +86,8 @@ pub struct Builder {
     pub(crate) keepalive: KeepaliveConfig,
     pub(crate) backend: Option<Backend>,
     pub(crate) max_queued: Option<(usize, usize)>,
+    #[cfg(feature = "io")]
+    pub(crate) io_text: crate::TextPolicy,
 }
 
 impl Builder {
@@ -99,6 +101,8 @@ impl Builder {
             keepalive: KeepaliveConfig::default(),
             backend: None,
             max_queued: None,
+            #[cfg(feature = "io")]
+            io_text: crate::TextPolicy::default(),
         }
     }
 
@@ -135,6 +139,28 @@ impl Builder {
     /// (browsers give up on their own after a long, browser-specific time).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How the [`ByteStream`](crate::ByteStream) made by
+    /// [`WebSocket::into_io`] treats received text messages (crate feature `io`):
+    /// [`TextPolicy::Bytes`](crate::TextPolicy::Bytes) by default, i.e. as their UTF-8
+    /// bytes. Has no effect on the socket's own `Stream`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use wasm_websocket::{TextPolicy, WebSocket};
+    ///
+    /// let io = WebSocket::builder("wss://example.org/bytes")
+    ///     .io_text(TextPolicy::Skip) // only binary messages make up the byte stream
+    ///     .connect()
+    ///     .await?
+    ///     .into_io();
+    /// # drop(io); Ok(()) }
+    /// ```
+    #[cfg(feature = "io")]
+    pub fn io_text(mut self, policy: crate::TextPolicy) -> Self {
+        self.io_text = policy;
         self
     }
 

@@ -37,6 +37,9 @@
 //! - **Close after split** through a cloneable [`Handle`], and **no leaked closures**:
 //!   every JS listener is removed on drop ([`live_listeners`] counts them).
 //! - **Connect timeouts** ([`Builder::connect_timeout`]).
+//! - **Byte streams** (crate feature `io`): `WebSocket::into_io` gives a `ByteStream`,
+//!   an `AsyncRead` + `AsyncBufRead` + `AsyncWrite` for codecs and other byte-oriented
+//!   code, with backpressure and exact end-of-stream and error semantics.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -45,6 +48,8 @@ mod builder;
 mod close;
 mod drain;
 mod error;
+#[cfg(feature = "io")]
+mod io;
 mod keepalive;
 mod listeners;
 mod message;
@@ -55,6 +60,8 @@ mod stream_backend;
 pub use builder::{set_default_backend, Backend, BinaryType, Builder, DEFAULT_HIGH_WATER_MARK};
 pub use close::{CloseCode, CloseEvent, MAX_REASON_BYTES};
 pub use error::Error;
+#[cfg(feature = "io")]
+pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};
 pub use listeners::live_listeners;
 pub use message::Message;
 pub use socket::{CloseFuture, ClosedFuture, ConnectFuture, Handle, WebSocket, QUEUE_FULL_CODE};

@@ -95,7 +95,10 @@ pub(crate) enum Transport {
 struct Listeners {
     open: Option<Listener>,
     message: Option<Listener>,
+    error: Option<Listener>,
     close: Option<Listener>,
+    /// The check an `error` event schedules (see `on_error`).
+    error_check: Option<Timeout>,
 }
 
 /// State shared by a socket, its handles and its futures. The JS listeners hold only a
@@ -153,6 +156,14 @@ impl Shared {
                     }
                 })
             };
+            let on_error = {
+                let weak = weak.clone();
+                Listener::new(target, "error", move |_: web_sys::Event| {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.on_error();
+                    }
+                })
+            };
             let on_close = {
                 let weak = weak.clone();
                 Listener::new(target, "close", move |event: web_sys::CloseEvent| {
@@ -164,9 +175,32 @@ impl Shared {
             Listeners {
                 open: Some(on_open),
                 message: Some(on_message),
+                error: Some(on_error),
                 close: Some(on_close),
+                error_check: None,
             }
         }
+    }
+
+    /// Browsers fire `close` right after `error`, in the same task, except WebKit for a
+    /// blocked port (e.g. 1): there readyState becomes CLOSED after `error` and `close` never
+    /// comes. One zero-delay task later, a socket that is CLOSED without a close event gets
+    /// the 1006 close every other browser reports.
+    fn on_error(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let check = Timeout::new(0, move || {
+            if let Some(shared) = weak.upgrade() {
+                let missing = shared.inner.borrow().closed.is_none();
+                if missing && shared.state() == State::Closed {
+                    shared.on_close_event(CloseEvent {
+                        code: 1006,
+                        reason: String::new(),
+                        was_clean: false,
+                    });
+                }
+            }
+        });
+        self.listeners.borrow_mut().error_check = Some(check);
     }
 
     /// `WebSocketStream.opened` fulfilled.
@@ -262,6 +296,9 @@ impl Shared {
     }
 
     pub(crate) fn on_close_event(&self, event: CloseEvent) {
+        if self.inner.borrow().closed.is_some() {
+            return;
+        }
         if let Transport::Stream(stream) = &self.transport {
             stream.on_closed();
         }
@@ -422,16 +459,22 @@ impl Shared {
     /// Removes the listeners of a socket whose owner went away. The close listener stays
     /// while handles or close futures may still wait for the close event.
     fn release(&self, keep_close_listener: bool) {
-        let (open, message, close) = {
+        let released = {
             let mut listeners = self.listeners.borrow_mut();
             let keep = keep_close_listener && self.inner.borrow().closed.is_none();
             (
                 listeners.open.take(),
                 listeners.message.take(),
+                if keep { None } else { listeners.error.take() },
                 if keep { None } else { listeners.close.take() },
+                if keep {
+                    None
+                } else {
+                    listeners.error_check.take()
+                },
             )
         };
-        drop((open, message, close));
+        drop(released);
         let drain = self.drain.borrow_mut().take();
         drop(drain);
         let keepalive = self.keepalive.borrow_mut().take();
@@ -475,6 +518,9 @@ pub struct WebSocket {
     shared: Rc<Shared>,
     /// Set once the stream has yielded its end.
     terminated: bool,
+    /// How `into_io` treats text messages (feature `io`, see `src/io.rs`).
+    #[cfg(feature = "io")]
+    pub(crate) io_text: crate::TextPolicy,
 }
 
 impl fmt::Debug for WebSocket {
@@ -555,6 +601,8 @@ impl WebSocket {
         WebSocket {
             shared: Shared::new(transport, builder),
             terminated: false,
+            #[cfg(feature = "io")]
+            io_text: builder.io_text,
         }
     }
 

@@ -18,7 +18,11 @@ use futures::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
 use wasm_websocket::{live_listeners, CloseCode, CloseEvent, Error, Message, State, WebSocket};
 
+// The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
+#[cfg(not(wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(wasm_ws_worker)]
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 fn code(n: u16) -> CloseCode {
     CloseCode::new(n).unwrap()

@@ -9,6 +9,7 @@
 //! - connect timeout, and dropping a pending `connect` releases everything
 //! - `WebSocket::new` starts in `Connecting`; its sink waits for the open
 //! - 100 sockets at once
+//! - the suite runs on a page, or in a dedicated worker with `--cfg wasm_ws_worker`
 
 mod common;
 
@@ -17,7 +18,16 @@ use futures::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
 use wasm_websocket::{live_listeners, CloseCode, Error, Message, State, WebSocket};
 
+// The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
+#[cfg(not(wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(wasm_ws_worker)]
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+#[wasm_bindgen_test]
+fn suite_runs_where_configured() {
+    assert_eq!(in_worker(), cfg!(wasm_ws_worker));
+}
 
 #[wasm_bindgen_test]
 async fn connect_resolves_open_with_details() {

@@ -5,6 +5,8 @@
 //! - closing while a sender waits wakes it with `NotOpen`; a flush with data still buffered
 //!   when the socket closes fails with `NotOpen`
 //! - a zero high-water mark still sends (each send waits for the previous one to drain)
+//! - WebKit drains `bufferedAmount` into its network process whether or not the peer reads,
+//!   so a sender never waits there: pinned below so a change in WebKit is noticed
 
 mod common;
 
@@ -13,7 +15,11 @@ use futures::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
 use wasm_websocket::{CloseCode, Error, Message, State, WebSocket};
 
+// The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
+#[cfg(not(wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(wasm_ws_worker)]
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 const MIB: usize = 1 << 20;
 
@@ -63,6 +69,15 @@ async fn high_water_mark_bounds_the_buffer() {
                 }
             }
         }
+        if is_webkit() {
+            // WebKit moves queued data out of bufferedAmount into its network process
+            // whether or not the peer reads, so the sender never has to wait there.
+            assert!(
+                !stalled,
+                "WebKit now holds data in bufferedAmount: update the docs"
+            );
+            return;
+        }
         assert!(
             stalled,
             "64 MiB to a peer that never reads must stall the sender"
@@ -83,6 +98,9 @@ async fn close_wakes_a_waiting_sender_with_not_open() {
             .unwrap();
         let handle = ws.handle();
         let chunk = pattern(MIB, 8);
+        if is_webkit() {
+            return; // a sender never waits there (see high_water_mark_bounds_the_buffer)
+        }
         // Fill until a send has to wait.
         loop {
             if finishes_within(3000, ws.feed(Message::Binary(chunk.clone())))

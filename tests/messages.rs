@@ -14,7 +14,11 @@ use futures::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
 use wasm_websocket::{BinaryType, Message, WebSocket};
 
+// The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
+#[cfg(not(wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(wasm_ws_worker)]
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 async fn echo(binary_type: BinaryType, message: Message) {
     let mut ws = WebSocket::builder(url("/echo"))

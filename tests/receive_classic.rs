@@ -14,7 +14,11 @@ use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen_test::*;
 use wasm_websocket::{Backend, Error, Message, WebSocket, QUEUE_FULL_CODE};
 
+// The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
+#[cfg(not(wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(wasm_ws_worker)]
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 const MIB: usize = 1 << 20;
 

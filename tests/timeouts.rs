@@ -16,7 +16,11 @@ use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen_test::*;
 use wasm_websocket::{live_listeners, Error, Message, State, WebSocket};
 
+// The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
+#[cfg(not(wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(wasm_ws_worker)]
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 fn now_ms() -> f64 {
     js_sys::Date::now()

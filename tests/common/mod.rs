@@ -145,6 +145,9 @@ export function install_error_counter() {
 export function uncaught_errors() { return uncaught; }
 export function location_host() { return globalThis.location.host; }
 export function user_agent() { return globalThis.navigator.userAgent; }
+export function in_worker() {
+    return typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope;
+}
 export function has_websocketstream() { return typeof globalThis.WebSocketStream === 'function'; }
 export function wasm_memory_bytes(memory) { return memory.buffer.byteLength; }
 "#)]
@@ -157,6 +160,8 @@ extern "C" {
     pub fn location_host() -> String;
     /// `navigator.userAgent`.
     pub fn user_agent() -> String;
+    /// Whether this code runs in a worker rather than on a page.
+    pub fn in_worker() -> bool;
     /// Whether the browser has `WebSocketStream`.
     pub fn has_websocketstream() -> bool;
     fn wasm_memory_bytes(memory: &JsValue) -> f64;
@@ -165,6 +170,12 @@ extern "C" {
 /// Whether the tests run in Chromium (for the few documented engine differences).
 pub fn is_chromium() -> bool {
     user_agent().contains("Chrome/")
+}
+
+/// Whether the tests run in WebKit (Safari's engine; WebKitGTK here).
+pub fn is_webkit() -> bool {
+    let ua = user_agent();
+    ua.contains("AppleWebKit") && !ua.contains("Chrome/")
 }
 
 /// The size of this module's wasm memory in bytes (it never shrinks).

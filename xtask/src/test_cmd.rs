@@ -130,6 +130,7 @@ fn install(root: &Path, opts: &Options) -> Result<Tools> {
     for &browser in &opts.browsers {
         let driver = match browser {
             Browser::Chromium => Some(PathBuf::from("/usr/bin/chromedriver")),
+            Browser::WebKit => Some(PathBuf::from("/usr/bin/WebKitWebDriver")),
             Browser::Firefox => attempt!(setup::ensure_cargo_install(
                 "geckodriver",
                 "geckodriver",
@@ -152,18 +153,60 @@ fn install(root: &Path, opts: &Options) -> Result<Tools> {
 }
 
 /// The browser suites of a run, in order.
+/// Every browser runs the suites with the `io` feature (tests/io.rs is gated on it), on
+/// the page and again inside a dedicated worker (`--cfg wasm_ws_worker`, built in its own
+/// target dir so the main build cache stays valid); Chromium also runs them on the
+/// `WebSocketStream` backend.
 fn suites(opts: &Options, tools: &Tools) -> Vec<Suite> {
-    tools
-        .drivers
-        .iter()
-        .filter(|(browser, _)| opts.browsers.contains(browser))
-        .map(|(browser, driver)| Suite::plain(*browser, driver.clone()))
-        .collect()
+    let mut suites = Vec::new();
+    for (browser, driver) in &tools.drivers {
+        if !opts.browsers.contains(browser) {
+            continue;
+        }
+        let mut plain = Suite::plain(*browser, driver.clone());
+        plain.cargo_args = vec!["--features".into(), "io".into()];
+        let variant = |suffix: &str, env: &[(&str, String)]| {
+            let mut suite = plain.clone();
+            suite.name = format!("{}-{suffix}", browser.name());
+            suite
+                .env
+                .extend(env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+            suite
+        };
+        let worker = variant(
+            "worker",
+            &[
+                ("RUSTFLAGS", "--cfg wasm_ws_worker".into()),
+                (
+                    "CARGO_TARGET_DIR",
+                    target_dir(&workspace_root())
+                        .join("worker")
+                        .display()
+                        .to_string(),
+                ),
+            ],
+        );
+        let stream = variant("stream", &[("WASM_WS_BACKEND", "stream".into())]);
+        suites.push(plain);
+        if *browser == Browser::Chromium {
+            suites.push(stream);
+        }
+        suites.push(worker);
+    }
+    suites
 }
 
 /// Native `cargo test` runs (host target); the library's pure-Rust unit tests run here too.
 const NATIVE: &[&[&str]] = &[
-    &["test", "--no-fail-fast", "-p", "wasm-websocket", "--lib"],
+    &[
+        "test",
+        "--no-fail-fast",
+        "-p",
+        "wasm-websocket",
+        "--lib",
+        "--features",
+        "io",
+    ],
     &["test", "--no-fail-fast", "-p", "ws-peer", "-p", "xtask"],
 ];
 
@@ -195,6 +238,23 @@ const CHECKS: &[Check] = &[
         },
     },
     Check {
+        name: "clippy-wasm-all-features",
+        command: || {
+            Cmd::cargo().args([
+                "clippy",
+                "-p",
+                "wasm-websocket",
+                "--target",
+                WASM_TARGET,
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ])
+        },
+    },
+    Check {
         name: "clippy-native",
         command: || {
             Cmd::cargo().args([
@@ -218,6 +278,7 @@ const CHECKS: &[Check] = &[
                     "doc",
                     "-p",
                     "wasm-websocket",
+                    "--all-features",
                     "--no-deps",
                     "--target",
                     WASM_TARGET,
