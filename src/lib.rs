@@ -50,6 +50,8 @@ mod drain;
 mod error;
 #[cfg(feature = "io")]
 mod io;
+#[cfg(feature = "js")]
+pub mod js;
 mod keepalive;
 mod listeners;
 mod message;

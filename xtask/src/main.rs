@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's set-up and orchestration, in Rust so it runs the same on a
 //! developer's machine and in CI (`.ci/run` calls `cargo xtask test`).
 
+mod demo;
+mod js_tests;
 mod peer;
 mod setup;
 mod suite;
@@ -13,7 +15,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
-  test    install what is missing, then run every test suite and check (see `cargo xtask test --help`)";
+  test    install what is missing, then run every test suite and check (see `cargo xtask test --help`)
+  demo    build the npm package and serve the demo page on http://127.0.0.1:8080/ (see `cargo xtask demo --help`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
@@ -44,6 +47,13 @@ fn main() -> ExitCode {
             Err(msg) => {
                 eprintln!("error: {msg}\n\n{}", test_cmd::USAGE);
                 ExitCode::from(2)
+            }
+        },
+        Some("demo") => match demo::demo(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("\nerror: {e}");
+                ExitCode::FAILURE
             }
         },
         Some("-h" | "--help" | "help") => {

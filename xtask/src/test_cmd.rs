@@ -411,6 +411,12 @@ pub fn run(opts: &Options) -> Result<bool> {
         report.suites.push(result);
     }
     drop(peer);
+    if opts.browsers.contains(&Browser::Chromium) {
+        // The npm package's JS API and the demo page's self-test (screenshot under target/).
+        let result = crate::js_tests::js_tests(&root, opts.mode);
+        println!("{}: {}", result.name, result.counts);
+        report.suites.push(result);
+    }
 
     for check in CHECKS {
         if !opts.checks {

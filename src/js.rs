@@ -1,0 +1,932 @@
+//! The JavaScript API of the npm package `wasm-websocket` (cargo feature `js`).
+//!
+//! `wasm-pack build --target web --features js` turns this module into an ES module whose
+//! `Socket` class wraps [`WebSocket`] for JS users:
+//!
+//! ```js
+//! import init, { Socket } from "wasm-websocket";
+//! await init();
+//! const ws = await Socket.connect("wss://example.org/chat", { highWaterMark: 1 << 20 });
+//! await ws.send("hello");                  // resolves once accepted under the high-water mark
+//! for await (const msg of ws) { /* string | Uint8Array */ }
+//! const { code, reason, wasClean } = await ws.close(1000, "bye");
+//! ```
+//!
+//! Every promise rejects with a JS `Error` whose `name` is the [`Error`] variant's name
+//! (`"NotOpen"`, `"ConnectionLost"`, ...) and whose `message` is its `Display` text; bad
+//! argument types reject with a `TypeError` (or a `RangeError` for out-of-range numbers).
+//! Nothing here panics on any JS input.
+//!
+//! Concurrency: JS may call `send` again before an earlier send has resolved, and may
+//! iterate while sending. Sends (and flushes) wait in one first-come, first-served line and
+//! receives in another, so data goes out and comes in in call order, and only one task at
+//! a time waits on the socket's sink or stream. The socket sits in a `RefCell` that is only
+//! borrowed inside a single `poll`, never across an `.await`.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_sink::Sink;
+use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, SharedArrayBuffer, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::{
+    BinaryType, CloseCode, CloseEvent, Error, Handle, Message, WebSocket, DEFAULT_HIGH_WATER_MARK,
+};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A received message: text frames as `string`, binary frames as `Uint8Array`. */
+export type Message = string | Uint8Array;
+
+/** What `send` accepts: text, or the bytes of an `ArrayBuffer` or of any view on one. */
+export type SendData = string | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
+
+/** The connection state, mirroring the browser's `readyState`. */
+export type SocketState = "connecting" | "open" | "closing" | "closed";
+
+/** How the browser delivers binary frames before they become `Uint8Array`s. */
+export type BinaryType = "arraybuffer" | "blob";
+
+/** Options of `Socket.connect`. Every field is optional. */
+export interface ConnectOptions {
+  /** Subprotocols to offer, in order of preference (RFC 6455 tokens, no duplicates). */
+  protocols?: string | string[];
+  /** `"arraybuffer"` (default, faster) or `"blob"`; messages are `Uint8Array` either way. */
+  binaryType?: BinaryType;
+  /** Bytes of `bufferedAmount` above which `send` waits (default 1 MiB, `Infinity` = never). */
+  highWaterMark?: number;
+  /** Milliseconds to wait for the connection to open before failing with `Timeout`. */
+  connectTimeout?: number;
+}
+
+/** How a connection ended: the fields of the browser's `CloseEvent`. */
+export interface CloseResult {
+  /** The close code (1005: the peer sent no code; 1006: abnormal end, e.g. network failure). */
+  code: number;
+  /** The close reason (may be empty). */
+  reason: string;
+  /** Whether the closing handshake completed. */
+  wasClean: boolean;
+}
+
+/** The `name` of every error the package rejects with (besides `TypeError`/`RangeError`). */
+export type SocketErrorName =
+  | "InvalidUrl"
+  | "InvalidProtocol"
+  | "Security"
+  | "ConnectFailed"
+  | "Timeout"
+  | "InvalidCloseCode"
+  | "ReasonTooLong"
+  | "NotOpen"
+  | "ConnectionLost"
+  | "Js";
+
+/**
+ * An error of the package: a plain `Error` whose `name` says what went wrong and whose
+ * extra fields depend on the name. Narrow it with `switch (e.name)`.
+ */
+export type SocketError =
+  | (Error & { name: "InvalidUrl"; url: string })
+  | (Error & { name: "InvalidProtocol"; protocol: string })
+  | (Error & { name: "Security" })
+  | (Error & { name: "ConnectFailed" } & CloseResult)
+  | (Error & { name: "Timeout" })
+  | (Error & { name: "InvalidCloseCode"; code: number })
+  | (Error & { name: "ReasonTooLong"; len: number })
+  | (Error & { name: "NotOpen"; state: SocketState })
+  | (Error & { name: "ConnectionLost" } & CloseResult)
+  | (Error & { name: "Js"; jsName: string });
+
+export interface Socket extends AsyncIterable<Message> {
+  /**
+   * Returns the socket itself: `for await (const msg of ws)` receives every message in
+   * order. The loop ends after a clean close and throws `ConnectionLost` after an unclean
+   * one. Leaving the loop early (`break`) does not close the socket.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Message, undefined>;
+}
+"#;
+
+/// A connected WebSocket for JS users. Create one with `Socket.connect`.
+///
+/// Backed by the Rust crate's `WebSocket`: sends wait while `bufferedAmount` is above the
+/// high-water mark, sends on a closing or closed socket reject with `NotOpen` instead of
+/// being dropped silently, and an unclean close ends iteration with `ConnectionLost`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Socket {
+    core: Rc<Core>,
+}
+
+/// What a `Socket` and its pending promises share.
+#[derive(Debug)]
+struct Core {
+    ws: RefCell<WebSocket>,
+    handle: Handle,
+    high_water_mark: usize,
+    /// Senders and flushers, first come first served.
+    sends: Rc<Line>,
+    /// Receivers (`next()` calls), first come first served.
+    receives: Rc<Line>,
+    /// The `closed` promise, created on first use so that every read returns the same one.
+    closed: RefCell<Option<Promise>>,
+}
+
+#[wasm_bindgen]
+impl Socket {
+    /// Connects to `url` (`ws:`, `wss:`, `http(s):` or relative, like the browser resolves it)
+    /// and resolves once the connection is open.
+    ///
+    /// Rejects with `InvalidUrl`, `InvalidProtocol`, `Security`, `ConnectFailed` (the socket
+    /// closed before it opened), `Timeout` (`connectTimeout` elapsed), `Js`, or a
+    /// `TypeError`/`RangeError` for malformed options.
+    #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<Socket>")]
+    pub fn connect(
+        #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ConnectOptions")] options: JsValue,
+    ) -> Promise {
+        let connecting = match builder_from_js(&url, &options) {
+            Ok((builder, high_water_mark)) => (builder.connect(), high_water_mark),
+            Err(error) => return Promise::reject(&error),
+        };
+        eager(async move {
+            let (connect, high_water_mark) = connecting;
+            let ws = connect.await.map_err(|e| error_to_js(&e))?;
+            let socket = Socket {
+                core: Rc::new(Core {
+                    handle: ws.handle(),
+                    ws: RefCell::new(ws),
+                    high_water_mark,
+                    sends: Rc::default(),
+                    receives: Rc::default(),
+                    closed: RefCell::new(None),
+                }),
+            };
+            let value = JsValue::from(socket);
+            install_async_iterator(&value);
+            Ok(value)
+        })
+    }
+
+    /// Sends a message: a `string` as text, an `ArrayBuffer`, `SharedArrayBuffer` or any
+    /// `ArrayBufferView` (e.g. `Uint8Array`) as binary.
+    ///
+    /// Resolves as soon as the data is handed to the browser, which happens at once while
+    /// `bufferedAmount` is at most the high-water mark, and otherwise once it has fallen
+    /// below it: awaiting every send is how a fast producer slows down to the network's
+    /// pace. Sends made before earlier ones resolved go out in call order. Rejects with
+    /// `NotOpen` once the socket is closing or closed (the data is not sent), or a
+    /// `TypeError` for other kinds of data.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SendData")] data: JsValue,
+    ) -> Promise {
+        let message = match message_from_js(&data) {
+            Ok(message) => message,
+            Err(error) => return Promise::reject(&error),
+        };
+        let core = self.core.clone();
+        let ticket = Line::join(&core.sends);
+        eager(async move {
+            ticket.turn().await;
+            poll_fn(|cx| core.poll_sink(|ws| ws.poll_ready(cx))).await?;
+            core.with_ws(|ws| ws.start_send(message))?
+                .map_err(|e| error_to_js(&e))?;
+            drop(ticket);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Resolves once everything sent so far has been handed to the network
+    /// (`bufferedAmount` is 0). Rejects with `NotOpen` if the socket closes first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn flush(&self) -> Promise {
+        let core = self.core.clone();
+        let ticket = Line::join(&core.sends);
+        eager(async move {
+            ticket.turn().await;
+            poll_fn(|cx| core.poll_sink(|ws| ws.poll_flush(cx))).await?;
+            drop(ticket);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Receives the next message (the async iterator protocol): `{ value, done: false }` for
+    /// a message, `{ value: undefined, done: true }` once the connection has closed cleanly
+    /// and every received message has been taken. After an unclean close it rejects once
+    /// with `ConnectionLost`, then reports `done`. Concurrent calls resolve in call order.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<Message, undefined>>")]
+    pub fn next(&self) -> Promise {
+        let core = self.core.clone();
+        let ticket = Line::join(&core.receives);
+        eager(async move {
+            ticket.turn().await;
+            let item = poll_fn(|cx| core.poll_message(cx)).await?;
+            drop(ticket);
+            Ok(match item {
+                Some(message) => iter_result(&message_to_js(message), false),
+                None => iter_result(&JsValue::UNDEFINED, true),
+            })
+        })
+    }
+
+    /// Starts the closing handshake with `code` (default 1000; otherwise 3000..=4999) and
+    /// `reason` (at most 123 UTF-8 bytes), and resolves with the close event. While the
+    /// socket is already closing or closed it starts nothing and resolves with the same
+    /// event. `state` is `"closing"` as soon as this returns.
+    ///
+    /// Rejects with `InvalidCloseCode` (also for non-integers and numbers outside
+    /// 0..=65535), `ReasonTooLong`, or a `TypeError` for a code that is not a number or a
+    /// reason that is not a string; in those cases nothing is started.
+    #[wasm_bindgen(unchecked_return_type = "Promise<CloseResult>")]
+    pub fn close(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] code: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] reason: JsValue,
+    ) -> Promise {
+        let (code, reason) = match close_args_from_js(&code, &reason) {
+            Ok(args) => args,
+            Err(error) => return Promise::reject(&error),
+        };
+        let closing = self.core.handle.close(code, &reason);
+        eager(async move {
+            let event = closing.await.map_err(|e| error_to_js(&e))?;
+            Ok(close_result(&event))
+        })
+    }
+
+    /// Resolves with `{ code, reason, wasClean }` once the connection has closed, for
+    /// whatever reason. Never rejects; every read returns the same promise.
+    #[wasm_bindgen(getter, unchecked_return_type = "Promise<CloseResult>")]
+    pub fn closed(&self) -> Promise {
+        let mut slot = self.core.closed.borrow_mut();
+        slot.get_or_insert_with(|| {
+            let closed = self.core.handle.closed();
+            eager(async move { Ok(close_result(&closed.await)) })
+        })
+        .clone()
+    }
+
+    /// `"connecting"`, `"open"`, `"closing"` or `"closed"`: the browser's `readyState` now.
+    #[wasm_bindgen(getter, unchecked_return_type = "SocketState")]
+    pub fn state(&self) -> String {
+        self.core.handle.state().as_str().to_owned()
+    }
+
+    /// Bytes queued by `send` and not yet handed to the network.
+    #[wasm_bindgen(getter, js_name = bufferedAmount)]
+    pub fn buffered_amount(&self) -> f64 {
+        self.core.handle.buffered_amount() as f64
+    }
+
+    /// The high-water mark this socket was opened with, in bytes.
+    #[wasm_bindgen(getter, js_name = highWaterMark)]
+    pub fn high_water_mark(&self) -> f64 {
+        self.core.high_water_mark as f64
+    }
+
+    /// The subprotocol the server selected, `""` if none.
+    #[wasm_bindgen(getter)]
+    pub fn protocol(&self) -> String {
+        self.core.handle.protocol()
+    }
+
+    /// The extensions the server accepted (e.g. `"permessage-deflate"`), `""` if none.
+    #[wasm_bindgen(getter)]
+    pub fn extensions(&self) -> String {
+        self.core.handle.extensions()
+    }
+
+    /// The URL the browser resolved (absolute, `ws:` or `wss:`).
+    #[wasm_bindgen(getter)]
+    pub fn url(&self) -> String {
+        self.core.handle.url()
+    }
+
+    /// `"arraybuffer"` or `"blob"`, as chosen at connect time.
+    #[wasm_bindgen(getter, js_name = binaryType, unchecked_return_type = "BinaryType")]
+    pub fn binary_type(&self) -> String {
+        let binary_type = match self.core.ws.try_borrow() {
+            Ok(ws) => ws.binary_type(),
+            // Unreachable in practice: the socket is only borrowed inside a poll.
+            Err(_) => BinaryType::ArrayBuffer,
+        };
+        binary_type_name(binary_type).to_owned()
+    }
+}
+
+impl Core {
+    /// Runs `f` with the socket borrowed for just this call.
+    fn with_ws<R>(&self, f: impl FnOnce(Pin<&mut WebSocket>) -> R) -> Result<R, JsValue> {
+        match self.ws.try_borrow_mut() {
+            Ok(mut ws) => Ok(f(Pin::new(&mut ws))),
+            // Borrows never outlive a poll and polls do not nest, so this cannot happen;
+            // report it as an error rather than panic all the same.
+            Err(_) => Err(error_to_js(&Error::Js {
+                name: "InternalError".into(),
+                message: "the socket is busy".into(),
+            })),
+        }
+    }
+
+    /// Polls one of the socket's `Sink` methods.
+    fn poll_sink(
+        &self,
+        poll: impl FnOnce(Pin<&mut WebSocket>) -> Poll<Result<(), Error>>,
+    ) -> Poll<Result<(), JsValue>> {
+        match self.with_ws(poll) {
+            Ok(poll) => poll.map_err(|e| error_to_js(&e)),
+            Err(error) => Poll::Ready(Err(error)),
+        }
+    }
+
+    /// Polls the socket's `Stream`: `Ok(None)` once it has ended.
+    fn poll_message(&self, cx: &mut Context<'_>) -> Poll<Result<Option<Message>, JsValue>> {
+        match self.with_ws(|ws| ws.poll_next(cx)) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(None)) => Poll::Ready(Ok(None)),
+            Ok(Poll::Ready(Some(Ok(message)))) => Poll::Ready(Ok(Some(message))),
+            Ok(Poll::Ready(Some(Err(error)))) => Poll::Ready(Err(error_to_js(&error))),
+            Err(error) => Poll::Ready(Err(error)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Waiting in line
+
+/// A first-come, first-served line: each caller takes a [`Ticket`] synchronously (so the
+/// order is the JS call order), waits for its turn, and passes the turn on by dropping it.
+#[derive(Debug, Default)]
+struct Line {
+    inner: RefCell<LineInner>,
+}
+
+#[derive(Debug, Default)]
+struct LineInner {
+    /// The number of the ticket at the front of `slots`.
+    front: u64,
+    /// One slot per ticket not yet gone, in ticket order.
+    slots: VecDeque<Slot>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    waker: Option<Waker>,
+    gone: bool,
+}
+
+impl Line {
+    fn join(line: &Rc<Line>) -> Ticket {
+        let mut inner = line.inner.borrow_mut();
+        inner.slots.push_back(Slot::default());
+        let number = inner.front + inner.slots.len() as u64 - 1;
+        Ticket {
+            line: line.clone(),
+            number,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Ticket {
+    line: Rc<Line>,
+    number: u64,
+}
+
+impl Ticket {
+    /// Resolves when every earlier ticket is gone.
+    fn turn(&self) -> impl Future<Output = ()> + '_ {
+        poll_fn(move |cx| {
+            let mut inner = self.line.inner.borrow_mut();
+            let index = self.number.saturating_sub(inner.front) as usize;
+            if index == 0 {
+                return Poll::Ready(());
+            }
+            if let Some(slot) = inner.slots.get_mut(index) {
+                match &slot.waker {
+                    Some(old) if old.will_wake(cx.waker()) => {}
+                    _ => slot.waker = Some(cx.waker().clone()),
+                }
+            }
+            Poll::Pending
+        })
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let next = {
+            let mut inner = self.line.inner.borrow_mut();
+            let index = self.number.saturating_sub(inner.front) as usize;
+            if let Some(slot) = inner.slots.get_mut(index) {
+                slot.gone = true;
+            }
+            let mut advanced = false;
+            while inner.slots.front().is_some_and(|slot| slot.gone) {
+                inner.slots.pop_front();
+                inner.front += 1;
+                advanced = true;
+            }
+            if advanced {
+                inner.slots.front_mut().and_then(|slot| slot.waker.take())
+            } else {
+                None
+            }
+        };
+        if let Some(waker) = next {
+            waker.wake();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Promises
+
+struct NoopWake;
+
+impl Wake for NoopWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+thread_local! {
+    static NOOP_WAKER: Waker = Waker::from(Arc::new(NoopWake));
+}
+
+/// Turns a future into a promise, polling it once right away: work that can finish at once
+/// (a send under the high-water mark, a message already received) happens during the JS
+/// call, in call order, and the promise is created already settled. Otherwise the future
+/// is handed to the executor, whose first poll registers the real waker.
+fn eager<F>(future: F) -> Promise
+where
+    F: Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    let mut future = Box::pin(future);
+    let waker = NOOP_WAKER.with(Waker::clone);
+    match future.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(Ok(value)) => Promise::resolve(&value),
+        Poll::Ready(Err(error)) => Promise::reject(&error),
+        Poll::Pending => future_to_promise(future),
+    }
+}
+
+/// Makes `for await (const msg of socket)` work: `socket[Symbol.asyncIterator]()` must
+/// return an object with `next()`, and the socket is one. `Object.prototype.valueOf`
+/// returns its `this` unchanged, so it serves as that method without `eval`.
+fn install_async_iterator(socket: &JsValue) {
+    let Some(socket) = socket.dyn_ref::<Object>() else {
+        return;
+    };
+    let prototype = Object::get_prototype_of(socket);
+    let key = js_sys::Symbol::async_iterator();
+    if !Object::has_own(&prototype, &key) {
+        let value_of = Reflect::get(&Object::new(), &JsValue::from_str("valueOf"))
+            .unwrap_or(JsValue::UNDEFINED);
+        let _ = Reflect::set(&prototype, &key, &value_of);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Conversions
+
+// One call per received message instead of three (`Object::new` and two `Reflect::set`s,
+// each with a key string to convert), which shows in message rates.
+#[wasm_bindgen(inline_js = "export function iterResult(value, done) { return { value, done }; }")]
+extern "C" {
+    #[wasm_bindgen(js_name = iterResult)]
+    fn iter_result(value: &JsValue, done: bool) -> JsValue;
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    // Setting a data property on a plain object cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn close_result(event: &CloseEvent) -> JsValue {
+    let result = Object::new();
+    set_close_fields(&result, event);
+    result.into()
+}
+
+fn set_close_fields(target: &Object, event: &CloseEvent) {
+    set(target, "code", &JsValue::from(event.code));
+    set(target, "reason", &JsValue::from_str(&event.reason));
+    set(target, "wasClean", &JsValue::from_bool(event.was_clean));
+}
+
+fn message_to_js(message: Message) -> JsValue {
+    match message {
+        Message::Text(text) => JsValue::from_str(&text),
+        Message::Binary(bytes) => Uint8Array::from(bytes.as_slice()).into(),
+    }
+}
+
+/// The JS error for a crate error: an `Error` whose `name` is the variant's name, whose
+/// `message` is the `Display` text, and whose extra properties are the variant's fields.
+fn error_to_js(error: &Error) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    match error {
+        Error::InvalidUrl { url, .. } => set(&js, "url", &JsValue::from_str(url)),
+        Error::InvalidProtocol { protocol, .. } => {
+            set(&js, "protocol", &JsValue::from_str(protocol));
+        }
+        Error::ConnectFailed(event) | Error::ConnectionLost(event) => set_close_fields(&js, event),
+        Error::InvalidCloseCode(code) => set(&js, "code", &JsValue::from(*code)),
+        Error::ReasonTooLong { len } => set(&js, "len", &JsValue::from(*len as f64)),
+        Error::NotOpen(state) => set(&js, "state", &JsValue::from_str(state.as_str())),
+        Error::ReceiveQueueFull { messages, bytes } => {
+            set(&js, "messages", &JsValue::from(*messages as f64));
+            set(&js, "bytes", &JsValue::from(*bytes as f64));
+        }
+        Error::Unsupported { feature } => set(&js, "feature", &JsValue::from_str(feature)),
+        Error::Js { name, .. } => set(&js, "jsName", &JsValue::from_str(name)),
+        // Variants without fields (and any added later) carry only their name.
+        _ => {}
+    }
+    js.set_name(&variant_name(error));
+    js.into()
+}
+
+/// The variant's name, e.g. `NotOpen`: the leading identifier of the derived `Debug` text,
+/// so every variant, also one added later, gets its own name without a table to keep.
+fn variant_name(error: &Error) -> String {
+    let debug = format!("{error:?}");
+    let end = debug
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(debug.len());
+    if end == 0 {
+        "Error".to_owned()
+    } else {
+        debug[..end].to_owned()
+    }
+}
+
+fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+fn range_error(message: &str) -> JsValue {
+    js_sys::RangeError::new(message).into()
+}
+
+/// What kind of value this is, for error messages: its constructor's name for objects
+/// (`Blob`, `Array`), its `typeof` otherwise (`number`, `undefined`).
+fn describe(value: &JsValue) -> String {
+    if value.is_null() {
+        return "null".into();
+    }
+    if value.is_object() {
+        // Reflect never throws here, not even for a Proxy or a null-prototype object.
+        let name = Reflect::get(value, &JsValue::from_str("constructor"))
+            .ok()
+            .filter(|constructor| constructor.is_function())
+            .and_then(|constructor| Reflect::get(&constructor, &JsValue::from_str("name")).ok())
+            .and_then(|name| name.as_string())
+            .filter(|name| !name.is_empty());
+        if let Some(name) = name {
+            return name;
+        }
+    }
+    value
+        .js_typeof()
+        .as_string()
+        .unwrap_or_else(|| "value".into())
+}
+
+/// The bytes of `length` bytes at `offset` in `buffer` (an `ArrayBuffer` or a
+/// `SharedArrayBuffer`). An empty range is not read at all, so a detached buffer (whose
+/// length is 0) gives an empty message instead of an exception.
+fn bytes_of(buffer: &JsValue, offset: f64, length: f64) -> Vec<u8> {
+    if length < 1.0 {
+        return Vec::new();
+    }
+    let (Some(offset), Some(length)) = (to_u32(offset), to_u32(length)) else {
+        return Vec::new();
+    };
+    Uint8Array::new_with_byte_offset_and_length(buffer, offset, length).to_vec()
+}
+
+fn to_u32(value: f64) -> Option<u32> {
+    (value.is_finite() && value >= 0.0 && value <= f64::from(u32::MAX)).then_some(value as u32)
+}
+
+fn number_field(object: &JsValue, key: &str) -> f64 {
+    Reflect::get(object, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+fn message_from_js(data: &JsValue) -> Result<Message, JsValue> {
+    if let Some(text) = data.as_string() {
+        return Ok(Message::Text(text));
+    }
+    if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
+        return Ok(Message::Binary(bytes.to_vec()));
+    }
+    if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+        return Ok(Message::Binary(bytes_of(
+            buffer,
+            0.0,
+            f64::from(buffer.byte_length()),
+        )));
+    }
+    if let Some(buffer) = data.dyn_ref::<SharedArrayBuffer>() {
+        return Ok(Message::Binary(bytes_of(
+            buffer,
+            0.0,
+            f64::from(buffer.byte_length()),
+        )));
+    }
+    if ArrayBuffer::is_view(data) {
+        // Any typed array or DataView: the bytes it covers.
+        let buffer = Reflect::get(data, &JsValue::from_str("buffer")).unwrap_or(JsValue::NULL);
+        return Ok(Message::Binary(bytes_of(
+            &buffer,
+            number_field(data, "byteOffset"),
+            number_field(data, "byteLength"),
+        )));
+    }
+    Err(type_error(&format!(
+        "send data must be a string, an ArrayBuffer or an ArrayBufferView such as Uint8Array, not {}",
+        describe(data)
+    )))
+}
+
+fn binary_type_name(binary_type: BinaryType) -> &'static str {
+    match binary_type {
+        BinaryType::ArrayBuffer => "arraybuffer",
+        BinaryType::Blob => "blob",
+    }
+}
+
+fn option(options: &JsValue, key: &str) -> JsValue {
+    Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Reads `Socket.connect`'s arguments into a builder and the high-water mark it uses.
+fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, usize), JsValue> {
+    let url = match url.as_string() {
+        Some(url) => url,
+        // A URL object, or anything else with a string `href`.
+        None => match url
+            .is_object()
+            .then(|| option(url, "href").as_string())
+            .flatten()
+        {
+            Some(href) => href,
+            None => {
+                return Err(type_error(&format!(
+                    "url must be a string or a URL, not {}",
+                    describe(url)
+                )))
+            }
+        },
+    };
+    let mut builder = WebSocket::builder(url);
+    let mut high_water_mark = DEFAULT_HIGH_WATER_MARK;
+    if options.is_undefined() || options.is_null() {
+        return Ok((builder, high_water_mark));
+    }
+    if !options.is_object() {
+        return Err(type_error(&format!(
+            "options must be an object, not {}",
+            describe(options)
+        )));
+    }
+
+    let protocols = option(options, "protocols");
+    if let Some(one) = protocols.as_string() {
+        builder = builder.protocols([one]);
+    } else if let Some(list) = protocols.dyn_ref::<Array>() {
+        let mut names = Vec::with_capacity(list.length() as usize);
+        for item in list.iter() {
+            match item.as_string() {
+                Some(name) => names.push(name),
+                None => {
+                    return Err(type_error(&format!(
+                        "options.protocols must contain only strings, not {}",
+                        describe(&item)
+                    )))
+                }
+            }
+        }
+        builder = builder.protocols(names);
+    } else if !protocols.is_undefined() && !protocols.is_null() {
+        return Err(type_error(&format!(
+            "options.protocols must be a string or an array of strings, not {}",
+            describe(&protocols)
+        )));
+    }
+
+    let binary_type = option(options, "binaryType");
+    match binary_type.as_string().as_deref() {
+        Some("arraybuffer") => builder = builder.binary_type(BinaryType::ArrayBuffer),
+        Some("blob") => builder = builder.binary_type(BinaryType::Blob),
+        _ if binary_type.is_undefined() || binary_type.is_null() => {}
+        _ => {
+            return Err(type_error(&format!(
+                "options.binaryType must be \"arraybuffer\" or \"blob\", not {}",
+                describe_value(&binary_type)
+            )))
+        }
+    }
+
+    let mark = option(options, "highWaterMark");
+    if !mark.is_undefined() && !mark.is_null() {
+        let Some(bytes) = mark.as_f64() else {
+            return Err(type_error(&format!(
+                "options.highWaterMark must be a number, not {}",
+                describe(&mark)
+            )));
+        };
+        if bytes.is_nan() || bytes < 0.0 {
+            return Err(range_error(&format!(
+                "options.highWaterMark must be 0 or more bytes, not {}",
+                describe_value(&mark)
+            )));
+        }
+        // Saturates: Infinity (or anything above usize::MAX) means "never wait".
+        high_water_mark = bytes as usize;
+        builder = builder.high_water_mark(high_water_mark);
+    }
+
+    let timeout = option(options, "connectTimeout");
+    if !timeout.is_undefined() && !timeout.is_null() {
+        let Some(millis) = timeout.as_f64() else {
+            return Err(type_error(&format!(
+                "options.connectTimeout must be a number of milliseconds, not {}",
+                describe(&timeout)
+            )));
+        };
+        if !(millis.is_finite() && millis >= 0.0) {
+            return Err(range_error(&format!(
+                "options.connectTimeout must be a finite number of milliseconds, 0 or more, not {}",
+                describe_value(&timeout)
+            )));
+        }
+        let timeout = Duration::try_from_secs_f64(millis / 1000.0).unwrap_or(Duration::MAX);
+        builder = builder.connect_timeout(timeout);
+    }
+    Ok((builder, high_water_mark))
+}
+
+/// A value as JS would print it in an error message (`1.5`, `NaN`, `"text"`).
+fn describe_value(value: &JsValue) -> String {
+    if let Some(text) = value.as_string() {
+        return format!("{text:?}");
+    }
+    if value.as_f64().is_some() {
+        if let Ok(text) = js_sys::Number::unchecked_from_js_ref(value).to_string_with_radix(10) {
+            return String::from(text);
+        }
+    }
+    describe(value)
+}
+
+/// Validates `close(code, reason)`. A number that is not a valid close code gives
+/// `InvalidCloseCode`, whatever it is (negative, fractional, NaN, above 65535).
+fn close_args_from_js(code: &JsValue, reason: &JsValue) -> Result<(CloseCode, String), JsValue> {
+    let code = if code.is_undefined() || code.is_null() {
+        CloseCode::NORMAL
+    } else if let Some(number) = code.as_f64() {
+        let exact = number.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&number);
+        if exact {
+            CloseCode::new(number as u16).map_err(|e| error_to_js(&e))?
+        } else {
+            return Err(invalid_close_code(code, number));
+        }
+    } else {
+        return Err(type_error(&format!(
+            "close code must be a number, not {}",
+            describe(code)
+        )));
+    };
+    let reason = if reason.is_undefined() || reason.is_null() {
+        String::new()
+    } else if let Some(reason) = reason.as_string() {
+        reason
+    } else {
+        return Err(type_error(&format!(
+            "close reason must be a string, not {}",
+            describe(reason)
+        )));
+    };
+    // The reason's length is checked by `Handle::close`, before the browser is called.
+    Ok((code, reason))
+}
+
+/// `InvalidCloseCode` for a number that does not fit the Rust variant's `u16`: the same
+/// text, with the number as JS prints it.
+fn invalid_close_code(code: &JsValue, number: f64) -> JsValue {
+    let shown = describe_value(code);
+    let text =
+        Error::InvalidCloseCode(0)
+            .to_string()
+            .replacen("code 0", &format!("code {shown}"), 1);
+    let error = js_sys::Error::new(&text);
+    error.set_name("InvalidCloseCode");
+    set(&error, "code", &JsValue::from_f64(number));
+    error.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::State;
+
+    #[test]
+    fn variant_names() {
+        let event = CloseEvent {
+            code: 1006,
+            reason: String::new(),
+            was_clean: false,
+        };
+        for (error, name) in [
+            (
+                Error::InvalidUrl {
+                    url: "x".into(),
+                    message: "m".into(),
+                },
+                "InvalidUrl",
+            ),
+            (
+                Error::InvalidProtocol {
+                    protocol: "a b".into(),
+                    message: "m".into(),
+                },
+                "InvalidProtocol",
+            ),
+            (
+                Error::Security {
+                    message: "m".into(),
+                },
+                "Security",
+            ),
+            (Error::ConnectFailed(event.clone()), "ConnectFailed"),
+            (Error::Timeout, "Timeout"),
+            (Error::InvalidCloseCode(1001), "InvalidCloseCode"),
+            (Error::ReasonTooLong { len: 124 }, "ReasonTooLong"),
+            (Error::NotOpen(State::Closed), "NotOpen"),
+            (Error::ConnectionLost(event), "ConnectionLost"),
+            (
+                Error::Js {
+                    name: "TypeError".into(),
+                    message: "m".into(),
+                },
+                "Js",
+            ),
+        ] {
+            assert_eq!(variant_name(&error), name);
+        }
+    }
+
+    #[test]
+    fn state_names() {
+        for (state, name) in [
+            (State::Connecting, "connecting"),
+            (State::Open, "open"),
+            (State::Closing, "closing"),
+            (State::Closed, "closed"),
+        ] {
+            assert_eq!(state.as_str(), name);
+        }
+    }
+
+    #[test]
+    fn line_serves_in_order_and_skips_the_gone() {
+        let line = Rc::new(Line::default());
+        let a = Line::join(&line);
+        let b = Line::join(&line);
+        let c = Line::join(&line);
+        let waker = NOOP_WAKER.with(Waker::clone);
+        let mut cx = Context::from_waker(&waker);
+        let ready = |t: &Ticket, cx: &mut Context<'_>| {
+            let mut turn = Box::pin(t.turn());
+            turn.as_mut().poll(cx).is_ready()
+        };
+        assert!(ready(&a, &mut cx));
+        assert!(!ready(&b, &mut cx));
+        assert!(!ready(&c, &mut cx));
+        drop(b); // gone before its turn: c still waits for a
+        assert!(!ready(&c, &mut cx));
+        drop(a);
+        assert!(ready(&c, &mut cx));
+        drop(c);
+        assert!(line.inner.borrow().slots.is_empty());
+        let d = Line::join(&line);
+        assert!(ready(&d, &mut cx));
+    }
+}

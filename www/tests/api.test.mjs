@@ -1,0 +1,629 @@
+// The npm package's JS API (`Socket`), in headless Chromium against the test peer:
+// - connect: state, url, protocol, bufferedAmount, highWaterMark, binaryType; relative,
+//   http: and URL-object URLs; subprotocol negotiation
+// - text and binary round trips (Uint8Array, ArrayBuffer, views with an offset, DataView,
+//   empty messages), with both binary types; messages come back as string / Uint8Array
+// - sends made without awaiting go out in call order; iterating while sending
+// - backpressure: with a small highWaterMark a send to /noread stays pending; flush()
+// - async iteration to the end (/flood, /interleave with Blobs), then `done`
+// - close(code, reason) result shape, `closed`, state "closing" at once, idempotent close
+// - every error name that JS can trigger, with its message and fields: InvalidUrl,
+//   InvalidProtocol, Security, ConnectFailed, Timeout, InvalidCloseCode, ReasonTooLong,
+//   NotOpen, ConnectionLost (`Js` wraps browser exceptions that JS cannot provoke here)
+// - bad argument types reject with TypeError / RangeError and never break the socket
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { launchBrowser, openPage, startPeer } from "./harness.mjs";
+
+let peer;
+let browser;
+let page;
+let problems;
+
+before(async () => {
+  peer = await startPeer();
+  browser = await launchBrowser();
+  ({ page, problems } = await openPage(browser.context, `http://${peer.host}/tests/api.html`));
+  await page.waitForSelector("html[data-ready='1']", { state: "attached", timeout: 20_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  await peer?.stop();
+});
+
+/** Runs `fn(args)` in the page, with `args.ws` set to the peer's ws:// base URL. */
+function run(fn, args = {}) {
+  return page.evaluate(fn, { ...args, ws: `ws://${peer.host}`, http: `http://${peer.host}` });
+}
+
+describe("connect", () => {
+  test("resolves once open, with the connection's details", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const details = {
+        isSocket: s instanceof lib.Socket,
+        state: s.state,
+        url: s.url,
+        protocol: s.protocol,
+        extensions: s.extensions,
+        bufferedAmount: s.bufferedAmount,
+        highWaterMark: s.highWaterMark,
+        binaryType: s.binaryType,
+        asyncIterable: typeof s[Symbol.asyncIterator] === "function",
+        iteratorIsSelf: s[Symbol.asyncIterator]() === s,
+      };
+      await s.close();
+      return details;
+    });
+    assert.deepEqual(r, {
+      isSocket: true,
+      state: "open",
+      url: `ws://${peer.host}/echo`,
+      protocol: "",
+      extensions: "",
+      bufferedAmount: 0,
+      highWaterMark: 1048576,
+      binaryType: "arraybuffer",
+      asyncIterable: true,
+      iteratorIsSelf: true,
+    });
+  });
+
+  test("relative, http: and URL-object URLs resolve like the browser resolves them", async () => {
+    const urls = await run(async ({ http }) => {
+      const out = [];
+      for (const url of ["/echo?a=1", `${http}/echo`, new URL("/echo", location.href)]) {
+        const s = await lib.Socket.connect(url);
+        out.push(s.url);
+        await s.close();
+      }
+      return out;
+    });
+    assert.deepEqual(urls, [
+      `ws://${peer.host}/echo?a=1`,
+      `ws://${peer.host}/echo`,
+      `ws://${peer.host}/echo`,
+    ]);
+  });
+
+  test("offers subprotocols and reports the selected one", async () => {
+    const r = await run(async ({ ws }) => {
+      const a = await lib.Socket.connect(`${ws}/protocol`, { protocols: ["chat.v2", "chat.v1"] });
+      const b = await lib.Socket.connect(`${ws}/protocol`, { protocols: "solo" });
+      const c = await lib.Socket.connect(`${ws}/echo`, {
+        protocols: [],
+        binaryType: "blob",
+        highWaterMark: 4096,
+      });
+      const out = [a.protocol, b.protocol, c.protocol, c.binaryType, c.highWaterMark];
+      await Promise.all([a.close(), b.close(), c.close()]);
+      return out;
+    });
+    assert.deepEqual(r, ["chat.v2", "solo", "", "blob", 4096]);
+  });
+});
+
+describe("messages", () => {
+  test("text round trip, including empty and non-ASCII text", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const sent = ["hello", "", "🦀 grüße — ✓", "x".repeat(70_000)];
+      for (const text of sent) await s.send(text);
+      const got = [];
+      for (let i = 0; i < sent.length; i++) got.push((await s.next()).value);
+      await s.close();
+      return { same: JSON.stringify(got) === JSON.stringify(sent), types: got.map((m) => typeof m) };
+    });
+    assert.equal(r.same, true);
+    assert.deepEqual(r.types, ["string", "string", "string", "string"]);
+  });
+
+  for (const binaryType of ["arraybuffer", "blob"]) {
+    test(`binary round trip from every kind of buffer (binaryType ${binaryType})`, async () => {
+      const r = await run(
+        async ({ ws, binaryType }) => {
+          const s = await lib.Socket.connect(`${ws}/echo`, { binaryType });
+          const base = new Uint8Array(256).map((_, i) => i);
+          const inputs = [
+            base, // Uint8Array
+            base.buffer.slice(10, 20), // ArrayBuffer
+            base.subarray(100, 104), // a view with an offset
+            new DataView(base.buffer, 250, 6), // DataView
+            new Uint16Array([0x0102, 0x0304]), // another typed array: its bytes
+            new Uint8Array(0), // empty
+            new ArrayBuffer(0), // empty
+          ];
+          for (const data of inputs) await s.send(data);
+          const got = [];
+          for (let i = 0; i < inputs.length; i++) {
+            const { value } = await s.next();
+            got.push({ isU8: value instanceof Uint8Array, hex: hex(value) });
+          }
+          const expected = inputs.map((d) =>
+            hex(ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d)),
+          );
+          await s.close();
+          return { got, expected };
+        },
+        { binaryType },
+      );
+      assert.ok(r.got.every((m) => m.isU8), "every binary message is a Uint8Array");
+      assert.deepEqual(
+        r.got.map((m) => m.hex),
+        r.expected,
+      );
+    });
+  }
+
+  test("a large binary message survives the round trip", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const data = new Uint8Array(3 << 20).map((_, i) => (i * 7) & 0xff);
+      await s.send(data);
+      const { value } = await s.next();
+      await s.close();
+      return value.length === data.length && value.every((b, i) => b === data[i]);
+    });
+    assert.equal(r, true);
+  });
+
+  test("sends made without awaiting go out in call order, also while iterating", async () => {
+    const r = await run(async ({ ws }) => {
+      // A small high-water mark makes most of these sends wait in line.
+      const s = await lib.Socket.connect(`${ws}/echo`, { highWaterMark: 1024 });
+      const n = 300;
+      const received = [];
+      const reader = (async () => {
+        for await (const msg of s) {
+          received.push(typeof msg === "string" ? msg : `bin:${msg[0]}`);
+          if (received.length === n) break;
+        }
+      })();
+      const sends = [];
+      for (let i = 0; i < n; i++) {
+        sends.push(s.send(i % 2 ? `t${i}`.padEnd(2000, ".") : new Uint8Array(3000).fill(i & 0xff)));
+      }
+      await Promise.all(sends);
+      await s.flush();
+      const flushedTo = s.bufferedAmount;
+      await reader;
+      // `break` leaves the socket open; it still works.
+      await s.send("after");
+      const after = (await s.next()).value;
+      await s.close();
+      const expected = Array.from({ length: n }, (_, i) =>
+        i % 2 ? `t${i}`.padEnd(2000, ".") : `bin:${i & 0xff}`,
+      );
+      return { inOrder: JSON.stringify(received) === JSON.stringify(expected), flushedTo, after };
+    });
+    assert.deepEqual(r, { inOrder: true, flushedTo: 0, after: "after" });
+  });
+
+  test("a send that fits is handed to the browser during the call: send(); close() sends it", async () => {
+    // Had the send waited for a later tick, it would find the socket closing and reject
+    // with NotOpen. (The echo itself is not delivered: browsers drop messages that arrive
+    // after the close has started.)
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const sent = s.send("last words");
+      const closing = s.close(4001, "after the send");
+      return { sent: await outcome(sent), closed: await closing };
+    });
+    assert.equal(r.sent.ok, true, JSON.stringify(r.sent));
+    assert.deepEqual(r.closed, { code: 4001, reason: "after the send", wasClean: true });
+  });
+
+  test("concurrent next() calls resolve in call order", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const pending = [s.next(), s.next(), s.next()];
+      s.send("a");
+      s.send("b");
+      s.send("c");
+      const got = (await Promise.all(pending)).map((r) => r.value);
+      await s.close();
+      return got;
+    });
+    assert.deepEqual(r, ["a", "b", "c"]);
+  });
+});
+
+describe("backpressure", () => {
+  test("a send waits while bufferedAmount is above the high-water mark", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/noread`, { highWaterMark: 64 * 1024 });
+      const chunk = new Uint8Array(256 * 1024);
+      // The server never reads: TCP buffers fill up, then bufferedAmount grows.
+      let sent = 0;
+      let stuck = null;
+      for (; sent < 400; sent++) {
+        const p = s.send(chunk);
+        if (await pendingAfter(p, 200)) {
+          stuck = p;
+          break;
+        }
+      }
+      const state = {
+        stuck: stuck !== null,
+        aboveMark: s.bufferedAmount > s.highWaterMark,
+        stillPendingLater: stuck ? await pendingAfter(stuck, 300) : false,
+        flushPending: await pendingAfter(s.flush(), 100),
+      };
+      // Closing makes the waiting send fail rather than drop its data silently.
+      s.close();
+      state.stuckOutcome = stuck ? await outcome(stuck) : null;
+      state.stateAfterClose = s.state;
+      return state;
+    });
+    assert.equal(r.stuck, true, "some send stays pending");
+    assert.equal(r.aboveMark, true);
+    assert.equal(r.stillPendingLater, true);
+    assert.equal(r.flushPending, true);
+    assert.equal(r.stuckOutcome.ok, false);
+    assert.equal(r.stuckOutcome.error.name, "NotOpen");
+    assert.equal(r.stateAfterClose, "closing");
+  });
+
+  test("flush() resolves once bufferedAmount is 0", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      s.send(new Uint8Array(2 << 20));
+      const before = s.bufferedAmount;
+      await s.flush();
+      const out = { before, after: s.bufferedAmount };
+      await s.next();
+      await s.close();
+      return out;
+    });
+    assert.ok(r.before > 0, `bufferedAmount after a 2 MiB send: ${r.before}`);
+    assert.equal(r.after, 0);
+  });
+});
+
+describe("iteration and close", () => {
+  test("for await reads a flood to the end, then the loop ends", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/flood?n=100&size=12&kind=mixed`);
+      const got = [];
+      for await (const msg of s) got.push(msg);
+      return {
+        count: got.length,
+        first: got[0],
+        second: hex(got[1]),
+        last: hex(got[99]),
+        kinds: got.every((m, i) => (i % 2 ? m instanceof Uint8Array : typeof m === "string")),
+        closed: await s.closed,
+        state: s.state,
+        nextAfterEnd: await s.next(),
+      };
+    });
+    assert.equal(r.count, 100);
+    assert.equal(r.first, "00000000ijkl");
+    assert.equal(r.second, "0000000105060708090a0b0c");
+    assert.equal(r.last, "000000636768696a6b6c6d6e");
+    assert.equal(r.kinds, true);
+    assert.deepEqual(r.closed, { code: 1000, reason: "done", wasClean: true });
+    assert.equal(r.state, "closed");
+    assert.deepEqual(r.nextAfterEnd, { value: undefined, done: true });
+  });
+
+  test("Blob messages keep their order (/interleave, binaryType blob)", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/interleave`, { binaryType: "blob" });
+      const got = [];
+      for await (const msg of s) {
+        got.push(typeof msg === "string" ? msg : `${msg.length}x${msg.length ? msg[0] : "-"}`);
+      }
+      return got;
+    });
+    assert.deepEqual(r, [
+      "t0",
+      "262144x1",
+      "t2",
+      "1x3",
+      "",
+      "0x-",
+      "🦀 t6",
+      "65536x7",
+      "t8",
+      "2x9",
+      "1048576x10",
+      "t11 — end",
+    ]);
+  });
+
+  test("close(code, reason) resolves with { code, reason, wasClean }", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const closed = s.closed;
+      const closing = s.close(4000, "bye");
+      const stateRightAway = s.state;
+      const result = await closing;
+      return {
+        stateRightAway,
+        result,
+        keys: Object.keys(result).sort(),
+        closed: await closed,
+        sameClosedPromise: s.closed === closed,
+        state: s.state,
+        again: await s.close(3000, "ignored"),
+      };
+    });
+    assert.equal(r.stateRightAway, "closing");
+    assert.deepEqual(r.result, { code: 4000, reason: "bye", wasClean: true });
+    assert.deepEqual(r.keys, ["code", "reason", "wasClean"]);
+    assert.deepEqual(r.closed, r.result);
+    assert.equal(r.sameClosedPromise, true);
+    assert.equal(r.state, "closed");
+    assert.deepEqual(r.again, r.result, "closing a closed socket resolves with the same event");
+  });
+
+  test("close() defaults to 1000 and an empty reason; the server's close is reported", async () => {
+    const r = await run(async ({ ws }) => {
+      const a = await lib.Socket.connect(`${ws}/echo`);
+      const b = await lib.Socket.connect(`${ws}/close?code=4321&reason=server%20says%20bye`);
+      return { a: await a.close(), b: await b.closed, bDone: await b.next() };
+    });
+    assert.deepEqual(r.a, { code: 1000, reason: "", wasClean: true });
+    assert.deepEqual(r.b, { code: 4321, reason: "server says bye", wasClean: true });
+    assert.deepEqual(r.bDone, { value: undefined, done: true });
+  });
+});
+
+describe("errors", () => {
+  /**
+   * Runs `fn(lib, args)` in the page and returns the error its promise rejected with.
+   * `fn` is sent as source text, so it may use only its parameters.
+   */
+  async function rejection(fn, args = {}) {
+    const a = JSON.stringify({ ...args, ws: `ws://${peer.host}` });
+    const r = await page.evaluate(`outcome((${fn.toString()})(lib, ${a}))`);
+    assert.equal(r.ok, false, `expected a rejection, got ${JSON.stringify(r.value)}`);
+    return r.error;
+  }
+
+  test("InvalidUrl", async () => {
+    const e = await rejection((lib) => lib.Socket.connect("ftp://example.org/"));
+    assert.equal(e.name, "InvalidUrl");
+    assert.equal(e.isError, true);
+    assert.match(e.message, /^invalid url "ftp:\/\/example\.org\/": .*scheme/);
+    assert.equal(e.fields.url, "ftp://example.org/");
+  });
+
+  test("InvalidProtocol", async () => {
+    const e = await rejection((lib, a) =>
+      lib.Socket.connect(`${a.ws}/echo`, { protocols: ["ok", "a b"] }),
+    );
+    assert.equal(e.name, "InvalidProtocol");
+    assert.equal(e.message, 'invalid subprotocol "a b": character \' \' is not allowed in a subprotocol token');
+    assert.equal(e.fields.protocol, "a b");
+    const dup = await rejection((lib, a) =>
+      lib.Socket.connect(`${a.ws}/echo`, { protocols: ["chat", "CHAT"] }),
+    );
+    assert.equal(dup.name, "InvalidProtocol");
+    assert.equal(dup.fields.protocol, "CHAT");
+  });
+
+  test("Security (an insecure ws: URL from an https: page)", async () => {
+    // Serve the test page from an https: origin through request interception, so the
+    // browser refuses a ws: URL in the constructor; nothing goes to the network.
+    const secure = await browser.context.newPage();
+    await secure.route("https://wasm-websocket.test/**", async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const response = await route.fetch({ url: `http://${peer.host}${path}` });
+      await route.fulfill({ response });
+    });
+    try {
+      await secure.goto("https://wasm-websocket.test/tests/api.html");
+      await secure.waitForSelector("html[data-ready='1']", { state: "attached", timeout: 20_000 });
+      const r = await secure.evaluate(() => outcome(lib.Socket.connect("ws://example.invalid/")));
+      assert.equal(r.ok, false);
+      assert.equal(r.error.name, "Security");
+      assert.match(r.error.message, /^security error: .*insecure WebSocket/);
+    } finally {
+      await secure.close();
+    }
+  });
+
+  test("ConnectFailed", async () => {
+    const e = await rejection((lib, a) => lib.Socket.connect(`${a.ws}/refuse`));
+    assert.equal(e.name, "ConnectFailed");
+    assert.equal(e.message, "connection failed (code 1006, not clean)");
+    assert.deepEqual(e.fields, { code: 1006, reason: "", wasClean: false });
+  });
+
+  test("Timeout", async () => {
+    const e = await rejection((lib, a) =>
+      lib.Socket.connect(`${a.ws}/hang`, { connectTimeout: 300 }),
+    );
+    assert.equal(e.name, "Timeout");
+    assert.equal(e.message, "timed out while connecting");
+  });
+
+  test("InvalidCloseCode, also for numbers outside u16 and non-integers", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const out = {};
+      for (const code of [1001, 2999, 5000, 0, 65535, 65536, 70000, -1, 1000.5, NaN, Infinity]) {
+        out[String(code)] = (await outcome(s.close(code, "x"))).error;
+      }
+      out.stateAfter = s.state;
+      await s.send("still open");
+      out.echo = (await s.next()).value;
+      await s.close();
+      return out;
+    });
+    for (const [code, shown] of [
+      ["1001", "1001"],
+      ["2999", "2999"],
+      ["5000", "5000"],
+      ["0", "0"],
+      ["65535", "65535"],
+      ["65536", "65536"],
+      ["70000", "70000"],
+      ["-1", "-1"],
+      ["1000.5", "1000.5"],
+      ["NaN", "NaN"],
+      ["Infinity", "Infinity"],
+    ]) {
+      const e = r[code];
+      assert.equal(e?.name, "InvalidCloseCode", `close(${code})`);
+      assert.equal(e.message, `invalid close code ${shown}: only 1000 and 3000..=4999 may be sent`);
+      assert.ok(Object.is(e.fields.code, Number(code)), `code field of close(${code})`);
+    }
+    assert.equal(r.stateAfter, "open", "an invalid close starts nothing");
+    assert.equal(r.echo, "still open");
+  });
+
+  test("ReasonTooLong counts UTF-8 bytes", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const ascii = (await outcome(s.close(1000, "a".repeat(124)))).error;
+      const euro = (await outcome(s.close(1000, "€".repeat(42)))).error;
+      const state = s.state;
+      const ok = await s.close(1000, "€".repeat(41));
+      return { ascii, euro, state, ok };
+    });
+    assert.equal(r.ascii.name, "ReasonTooLong");
+    assert.equal(r.ascii.message, "close reason is 124 bytes long, more than the 123 allowed");
+    assert.equal(r.ascii.fields.len, 124);
+    assert.equal(r.euro.fields.len, 126);
+    assert.equal(r.state, "open");
+    assert.deepEqual(r.ok, { code: 1000, reason: "€".repeat(41), wasClean: true });
+  });
+
+  test("NotOpen: sending on a closing or closed socket", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const closing = s.close();
+      const whileClosing = (await outcome(s.send("lost?"))).error;
+      await closing;
+      const afterClose = (await outcome(s.send(new Uint8Array([1])))).error;
+      return { whileClosing, afterClose };
+    });
+    assert.equal(r.whileClosing.name, "NotOpen");
+    assert.equal(r.whileClosing.message, "websocket is not open (state: closing)");
+    assert.equal(r.whileClosing.fields.state, "closing");
+    assert.equal(r.afterClose.name, "NotOpen");
+    assert.equal(r.afterClose.fields.state, "closed");
+  });
+
+  test("ConnectionLost ends the iteration after the messages already received", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/drop?after=2`);
+      s.send("one");
+      s.send("two");
+      const got = [];
+      let error = null;
+      try {
+        for await (const msg of s) got.push(msg);
+      } catch (e) {
+        error = describeError(e);
+      }
+      return { got, error, closed: await s.closed, next: await s.next() };
+    });
+    assert.deepEqual(r.got, ["one", "two"]);
+    assert.equal(r.error.name, "ConnectionLost");
+    assert.equal(r.error.message, "connection lost (code 1006, not clean)");
+    assert.deepEqual(r.error.fields, { code: 1006, reason: "", wasClean: false });
+    assert.deepEqual(r.closed, { code: 1006, reason: "", wasClean: false });
+    assert.deepEqual(r.next, { value: undefined, done: true });
+  });
+
+  test("bad argument types reject with TypeError or RangeError, and break nothing", async () => {
+    const r = await run(async ({ ws }) => {
+      const url = `${ws}/echo`;
+      const s = await lib.Socket.connect(url);
+      const cases = {
+        "send(42)": () => s.send(42),
+        "send(null)": () => s.send(null),
+        "send(undefined)": () => s.send(),
+        "send({})": () => s.send({}),
+        "send(Blob)": () => s.send(new Blob(["x"])),
+        "send([1,2])": () => s.send([1, 2]),
+        "send(new String)": () => s.send(new String("boxed")),
+        "send(null-proto)": () => s.send(Object.create(null)),
+        "connect(42)": () => lib.Socket.connect(42),
+        "connect(undefined)": () => lib.Socket.connect(),
+        "connect(url, 'x')": () => lib.Socket.connect(url, "x"),
+        "protocols [1]": () => lib.Socket.connect(url, { protocols: [1] }),
+        "protocols 5": () => lib.Socket.connect(url, { protocols: 5 }),
+        "binaryType text": () => lib.Socket.connect(url, { binaryType: "text" }),
+        "highWaterMark '1'": () => lib.Socket.connect(url, { highWaterMark: "1" }),
+        "highWaterMark -1": () => lib.Socket.connect(url, { highWaterMark: -1 }),
+        "highWaterMark NaN": () => lib.Socket.connect(url, { highWaterMark: NaN }),
+        "connectTimeout -5": () => lib.Socket.connect(url, { connectTimeout: -5 }),
+        "connectTimeout Infinity": () => lib.Socket.connect(url, { connectTimeout: Infinity }),
+        "close('1000')": () => s.close("1000"),
+        "close(1000n)": () => s.close(1000n),
+        "close(1000, 5)": () => s.close(1000, 5),
+        "close(1000, {})": () => s.close(1000, {}),
+      };
+      const out = {};
+      for (const [name, call] of Object.entries(cases)) {
+        let promise;
+        try {
+          promise = call();
+        } catch (e) {
+          out[name] = { threw: describeError(e) };
+          continue;
+        }
+        out[name] = await outcome(promise);
+      }
+      out.stateAfter = s.state;
+      await s.send("fine");
+      out.echo = (await s.next()).value;
+      await s.close();
+      return out;
+    });
+    const typeErrors = [
+      "send(42)",
+      "send(null)",
+      "send(undefined)",
+      "send({})",
+      "send(Blob)",
+      "send([1,2])",
+      "send(new String)",
+      "send(null-proto)",
+      "connect(42)",
+      "connect(undefined)",
+      "connect(url, 'x')",
+      "protocols [1]",
+      "protocols 5",
+      "binaryType text",
+      "highWaterMark '1'",
+      "close('1000')",
+      "close(1000n)",
+      "close(1000, 5)",
+      "close(1000, {})",
+    ];
+    for (const name of typeErrors) {
+      const o = r[name];
+      assert.ok(!o.threw, `${name} must reject, not throw: ${JSON.stringify(o.threw)}`);
+      assert.equal(o.ok, false, `${name} must reject`);
+      assert.equal(o.error.isTypeError, true, `${name}: ${JSON.stringify(o.error)}`);
+    }
+    assert.match(r["send(Blob)"].error.message, /not Blob$/);
+    assert.match(r["send(null-proto)"].error.message, /not object$/);
+    for (const name of ["highWaterMark -1", "highWaterMark NaN", "connectTimeout -5", "connectTimeout Infinity"]) {
+      const o = r[name];
+      assert.equal(o.ok, false, `${name} must reject`);
+      assert.equal(o.error.isRangeError, true, `${name}: ${JSON.stringify(o.error)}`);
+    }
+    assert.equal(r.stateAfter, "open");
+    assert.equal(r.echo, "fine");
+  });
+
+  test("no uncaught errors or console errors in the page", () => {
+    assert.deepEqual(
+      // Chromium logs failed and abandoned connections itself; those are expected here.
+      problems.filter(
+        (p) => !/WebSocket connection to .* failed|closed before the connection is established/.test(p),
+      ),
+      [],
+    );
+  });
+});

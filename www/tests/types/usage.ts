@@ -1,0 +1,102 @@
+// Type-checked (never run) by types.test.mjs against the package's .d.ts: what a TypeScript
+// user writes must compile, and the mistakes marked @ts-expect-error must not.
+import init, {
+  Socket,
+  type CloseResult,
+  type ConnectOptions,
+  type Message,
+  type SocketError,
+  type SocketState,
+} from "wasm-websocket";
+
+export async function usage(): Promise<void> {
+  await init();
+  const options: ConnectOptions = {
+    protocols: ["chat.v2", "chat.v1"],
+    binaryType: "arraybuffer",
+    highWaterMark: 1 << 20,
+    connectTimeout: 5000,
+  };
+  const ws: Socket = await Socket.connect("wss://example.org/chat", options);
+  await Socket.connect(new URL("wss://example.org/"));
+  await Socket.connect("/relative");
+
+  await ws.send("text");
+  await ws.send(new Uint8Array([1, 2, 3]));
+  await ws.send(new ArrayBuffer(8));
+  await ws.send(new DataView(new ArrayBuffer(4)));
+  await ws.flush();
+
+  for await (const msg of ws) {
+    const m: Message = msg;
+    if (typeof m === "string") {
+      m.toUpperCase();
+    } else {
+      const bytes: Uint8Array = m;
+      bytes.byteLength;
+    }
+  }
+  const step = await ws.next();
+  if (!step.done) {
+    const m: string | Uint8Array = step.value;
+    void m;
+  }
+
+  const state: SocketState = ws.state;
+  const n: number = ws.bufferedAmount + ws.highWaterMark;
+  const s: string = ws.protocol + ws.url + ws.extensions + ws.binaryType;
+  void [state, n, s];
+
+  const result: CloseResult = await ws.close(1000, "bye");
+  const { code, reason, wasClean }: CloseResult = await ws.closed;
+  void [result, code, reason, wasClean];
+  await ws.close();
+
+  try {
+    await Socket.connect("ftp://x");
+  } catch (e) {
+    const error = e as SocketError;
+    switch (error.name) {
+      case "InvalidUrl":
+        error.url.toLowerCase();
+        break;
+      case "InvalidProtocol":
+        error.protocol.toLowerCase();
+        break;
+      case "ConnectFailed":
+      case "ConnectionLost":
+        error.code.toFixed();
+        error.wasClean.valueOf();
+        break;
+      case "InvalidCloseCode":
+        error.code.toFixed();
+        break;
+      case "ReasonTooLong":
+        error.len.toFixed();
+        break;
+      case "NotOpen":
+        error.state satisfies SocketState;
+        break;
+      case "Js":
+        error.jsName.toLowerCase();
+        break;
+      case "Security":
+      case "Timeout":
+        error.message.toLowerCase();
+        break;
+      default:
+        error satisfies never;
+    }
+  }
+
+  // @ts-expect-error: not a state
+  if (ws.state === "half-open") return;
+  // @ts-expect-error: numbers are not sendable
+  await ws.send(42);
+  // @ts-expect-error: unknown binary type
+  await Socket.connect("/x", { binaryType: "text" });
+  // @ts-expect-error: read-only
+  ws.url = "ws://elsewhere/";
+  // @ts-expect-error: no public constructor; use Socket.connect
+  new Socket();
+}
