@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use crate::keepalive::KeepaliveConfig;
 use crate::socket::{ConnectFuture, WebSocket};
+use crate::stream_backend::StreamSupport;
 use crate::{Error, Message};
 
 /// The default high-water mark: 1 MiB of `bufferedAmount`.
@@ -46,17 +47,29 @@ pub enum Backend {
     Auto,
 }
 
+type DefaultBackend = (Backend, Option<StreamSupport>);
+
 thread_local! {
-    static DEFAULT_BACKEND: std::cell::Cell<Backend> = const { std::cell::Cell::new(Backend::Classic) };
+    static DEFAULT_BACKEND: std::cell::Cell<DefaultBackend> =
+        const { std::cell::Cell::new((Backend::Classic, None)) };
 }
 
 /// Sets the backend for sockets created on this thread without [`Builder::backend`].
 pub fn set_default_backend(backend: Backend) {
-    DEFAULT_BACKEND.with(|cell| cell.set(backend));
+    DEFAULT_BACKEND.with(|cell| cell.set((backend, stream_support(backend))));
 }
 
-pub(crate) fn default_backend() -> Backend {
+pub(crate) fn default_backend() -> DefaultBackend {
     DEFAULT_BACKEND.with(std::cell::Cell::get)
+}
+
+/// The `WebSocketStream` entry points are reachable only from here, so a program that never
+/// asks for that backend links none of its code.
+fn stream_support(backend: Backend) -> Option<StreamSupport> {
+    match backend {
+        Backend::Classic => None,
+        Backend::Stream | Backend::Auto => Some(crate::stream_backend::SUPPORT),
+    }
 }
 
 /// Configures a [`WebSocket`] before connecting. Created by [`WebSocket::builder`].
@@ -84,7 +97,7 @@ pub struct Builder {
     pub(crate) high_water_mark: usize,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) keepalive: KeepaliveConfig,
-    pub(crate) backend: Option<Backend>,
+    pub(crate) backend: Option<(Backend, Option<StreamSupport>)>,
     pub(crate) max_queued: Option<(usize, usize)>,
     #[cfg(feature = "io")]
     pub(crate) io_text: crate::TextPolicy,
@@ -171,6 +184,7 @@ impl Builder {
     /// sees `message` like any other. It is skipped while sent data is still buffered.
     pub fn heartbeat(mut self, interval: Duration, message: impl Into<Message>) -> Self {
         self.keepalive.heartbeat = Some((interval, message.into()));
+        self.keepalive.enable();
         self
     }
 
@@ -181,13 +195,14 @@ impl Builder {
     /// regularly (or with a [`heartbeat`](Builder::heartbeat) the server answers).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.keepalive.idle_timeout = Some(timeout);
+        self.keepalive.enable();
         self
     }
 
     /// Which browser API carries the connection (see [`Backend`]); by default the one set
     /// with [`set_default_backend`], which is [`Backend::Classic`] unless changed.
     pub fn backend(mut self, backend: Backend) -> Self {
-        self.backend = Some(backend);
+        self.backend = Some((backend, stream_support(backend)));
         self
     }
 
@@ -251,8 +266,10 @@ pub(crate) fn validate_protocols(protocols: &[String]) -> Result<(), Error> {
             return Err(invalid("a subprotocol must not be empty".into()));
         }
         if let Some(c) = protocol.chars().find(|c| !is_token_char(*c)) {
+            // The code point, not `{c:?}`: Debug escaping would pull in Unicode tables.
             return Err(invalid(format!(
-                "character {c:?} is not allowed in a subprotocol token"
+                "character U+{:04X} is not allowed in a subprotocol token",
+                u32::from(c)
             )));
         }
         if protocols[..index]

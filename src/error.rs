@@ -80,9 +80,11 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidUrl { url, message } => write!(f, "invalid url {url:?}: {message}"),
+            // Quoted with `"{}"`, not `{:?}`: Debug escaping would pull Unicode tables into
+            // every client's binary.
+            Error::InvalidUrl { url, message } => write!(f, "invalid url \"{url}\": {message}"),
             Error::InvalidProtocol { protocol, message } => {
-                write!(f, "invalid subprotocol {protocol:?}: {message}")
+                write!(f, "invalid subprotocol \"{protocol}\": {message}")
             }
             Error::Security { message } => write!(f, "security error: {message}"),
             Error::ConnectFailed(event) => write!(f, "connection failed ({event})"),
@@ -126,7 +128,9 @@ fn js_parts(value: &JsValue) -> (String, String) {
         (Some(name), Some(message)) => (name, message),
         (name, _) => (
             name.unwrap_or_else(|| "Error".to_owned()),
-            value.as_string().unwrap_or_else(|| format!("{value:?}")),
+            value
+                .as_string()
+                .unwrap_or_else(|| "a non-Error value was thrown".to_owned()),
         ),
     }
 }

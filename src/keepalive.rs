@@ -17,16 +17,37 @@ use crate::Message;
 
 const TICKS_PER_PERIOD: u32 = 4;
 
+/// A duration as a `setTimeout` delay: whole milliseconds, at most `i32::MAX` (the largest
+/// delay browsers accept). Plain 64-bit arithmetic: `Duration::as_millis` is 128-bit and
+/// would link 128-bit division into every client.
+pub(crate) fn timer_millis(duration: Duration) -> u32 {
+    let millis = duration
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(duration.subsec_millis()));
+    millis.min(i32::MAX as u64) as u32
+}
+
+type Start = fn(&KeepaliveConfig, Weak<Shared>) -> Keepalive;
+
 /// What the builder asked for.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeepaliveConfig {
     pub(crate) heartbeat: Option<(Duration, Message)>,
     pub(crate) idle_timeout: Option<Duration>,
+    /// Set by the builder methods that need the timer: the timer code is reachable only
+    /// through them, so a program that never calls them links none of it.
+    start: Option<Start>,
 }
 
 impl KeepaliveConfig {
-    pub(crate) fn is_active(&self) -> bool {
-        self.heartbeat.is_some() || self.idle_timeout.is_some()
+    pub(crate) fn enable(&mut self) {
+        self.start = Some(Keepalive::start);
+    }
+
+    /// Starts the timer for an open socket, if one was asked for.
+    pub(crate) fn start(&self, socket: Weak<Shared>) -> Option<Keepalive> {
+        self.start.map(|start| start(self, socket))
     }
 
     fn tick_millis(&self) -> u32 {
@@ -35,15 +56,13 @@ impl KeepaliveConfig {
             .flatten()
             .min()
             .unwrap_or(Duration::from_secs(1));
-        let tick = shortest.as_millis() / u128::from(TICKS_PER_PERIOD);
-        tick.clamp(1, i32::MAX as u128) as u32
+        (timer_millis(shortest) / TICKS_PER_PERIOD).max(1)
     }
 
     /// How many quiet ticks make `period`. The last activity happened somewhere in the tick
     /// before the first quiet one, so `n` quiet ticks mean `n` to `n + 1` ticks of quiet.
     fn ticks_for(&self, period: Duration) -> u64 {
-        let tick = u128::from(self.tick_millis());
-        period.as_millis().div_ceil(tick).max(1) as u64
+        u64::from(timer_millis(period).div_ceil(self.tick_millis()).max(1))
     }
 }
 
@@ -123,6 +142,7 @@ mod tests {
         KeepaliveConfig {
             heartbeat: heartbeat_ms.map(|ms| (Duration::from_millis(ms), Message::from("ping"))),
             idle_timeout: idle_ms.map(Duration::from_millis),
+            start: None,
         }
     }
 

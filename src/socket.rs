@@ -21,7 +21,7 @@ use crate::drain::Drain;
 use crate::error::{from_constructor, from_js};
 use crate::keepalive::{Activity, Due, Keepalive, KeepaliveConfig};
 use crate::listeners::Listener;
-use crate::stream_backend::{self, StreamTransport};
+use crate::stream_backend::StreamSocket;
 use crate::{BinaryType, CloseCode, CloseEvent, Error, Message, State};
 
 /// The close code used when the receive queue overflows. 1009 (message too big) would fit,
@@ -87,8 +87,9 @@ pub(crate) struct Inner {
 pub(crate) enum Transport {
     /// The classic event-based `WebSocket`.
     Classic(web_sys::WebSocket),
-    /// `WebSocketStream`, read only while the Rust stream is polled.
-    Stream(StreamTransport),
+    /// `WebSocketStream`, read only while the Rust stream is polled; behind a trait object
+    /// so that its code is linked only into programs that select it.
+    Stream(Box<dyn StreamSocket>),
 }
 
 #[derive(Default)]
@@ -231,8 +232,7 @@ impl Shared {
     }
 
     fn on_open(self: &Rc<Self>) {
-        if self.keepalive_config.is_active() {
-            let keepalive = Keepalive::start(&self.keepalive_config, Rc::downgrade(self));
+        if let Some(keepalive) = self.keepalive_config.start(Rc::downgrade(self)) {
             *self.keepalive.borrow_mut() = Some(keepalive);
         }
         let (sink, open, recv) = {
@@ -260,7 +260,7 @@ impl Shared {
         } else {
             Incoming::Ready(Err(Error::Js {
                 name: "TypeError".into(),
-                message: format!("unsupported message data: {data:?}"),
+                message: "unsupported message data".into(),
             }))
         };
         let overflowed = {
@@ -563,19 +563,19 @@ impl WebSocket {
 
     pub(crate) fn from_builder(builder: &Builder) -> Result<WebSocket, Error> {
         let url = builder.url.as_str();
-        let use_stream = match builder.backend.unwrap_or_else(default_backend) {
-            Backend::Classic => false,
-            Backend::Auto => stream_backend::available(),
-            Backend::Stream if stream_backend::available() => true,
-            Backend::Stream => {
+        let stream = match builder.backend.unwrap_or_else(default_backend) {
+            (Backend::Classic, _) | (_, None) => None,
+            (Backend::Auto, Some(support)) => (support.available)().then_some(support),
+            (Backend::Stream, Some(support)) if (support.available)() => Some(support),
+            (Backend::Stream, Some(_)) => {
                 return Err(Error::Unsupported {
                     feature: "WebSocketStream".into(),
                 })
             }
         };
-        if use_stream {
-            let stream = StreamTransport::new(url, &builder.protocols)
-                .map_err(|e| from_constructor(e, url))?;
+        if let Some(support) = stream {
+            let stream =
+                (support.open)(url, &builder.protocols).map_err(|e| from_constructor(e, url))?;
             return Ok(WebSocket::from_transport(
                 Transport::Stream(stream),
                 builder,
@@ -957,8 +957,7 @@ impl ConnectFuture {
         };
         let timer = builder.connect_timeout.map(|timeout| {
             let weak = Rc::downgrade(&socket.shared);
-            // setTimeout takes a signed 32-bit delay.
-            let millis = timeout.as_millis().min(i32::MAX as u128) as u32;
+            let millis = crate::keepalive::timer_millis(timeout);
             Timeout::new(millis, move || {
                 if let Some(shared) = weak.upgrade() {
                     let waker = {

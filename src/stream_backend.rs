@@ -61,9 +61,46 @@ fn field(object: &JsValue, key: &str) -> JsValue {
 }
 
 /// Whether this browser (or worker) has `WebSocketStream`.
-pub(crate) fn available() -> bool {
+fn available() -> bool {
     Reflect::has(&js_sys::global(), &JsValue::from_str("WebSocketStream")).unwrap_or(false)
 }
+
+/// What the socket needs from a `WebSocketStream` connection.
+pub(crate) trait StreamSocket {
+    fn watch(&self, socket: Weak<Shared>);
+    fn on_opened(&self, info: &JsValue) -> bool;
+    fn on_closed(&self);
+    fn state(&self) -> State;
+    fn url(&self) -> String;
+    fn protocol(&self) -> String;
+    fn extensions(&self) -> String;
+    fn buffered_amount(&self) -> u64;
+    fn close(&self, code: u16, reason: &str) -> Result<(), JsValue>;
+    fn send(&self, message: &Message, socket: Weak<Shared>) -> Result<(), Error>;
+    fn written(&self, len: u64);
+    fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>>;
+}
+
+type OpenFn = fn(&str, &[String]) -> Result<Box<dyn StreamSocket>, JsValue>;
+
+/// The backend's entry points, handed out only by `Builder::backend` and
+/// `set_default_backend` (see `builder.rs`).
+#[derive(Clone, Copy)]
+pub(crate) struct StreamSupport {
+    pub(crate) available: fn() -> bool,
+    pub(crate) open: OpenFn,
+}
+
+impl std::fmt::Debug for StreamSupport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StreamSupport")
+    }
+}
+
+pub(crate) const SUPPORT: StreamSupport = StreamSupport {
+    available,
+    open: |url, protocols| Ok(Box::new(StreamTransport::new(url, protocols)?)),
+};
 
 pub(crate) struct StreamTransport {
     wss: JsWebSocketStream,
@@ -85,7 +122,7 @@ pub(crate) struct StreamTransport {
 
 impl StreamTransport {
     /// Calls the constructor; `SyntaxError` for a bad URL, like the classic one.
-    pub(crate) fn new(url: &str, protocols: &[String]) -> Result<Self, JsValue> {
+    fn new(url: &str, protocols: &[String]) -> Result<Self, JsValue> {
         let options = Object::new();
         if !protocols.is_empty() {
             let list: Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
@@ -104,9 +141,11 @@ impl StreamTransport {
             _live: LiveToken::new(),
         })
     }
+}
 
+impl StreamSocket for StreamTransport {
     /// Watches the `opened` and `closed` promises, reporting to the socket.
-    pub(crate) fn watch(&self, socket: Weak<Shared>) {
+    fn watch(&self, socket: Weak<Shared>) {
         let opened = JsFuture::from(self.wss.opened());
         let weak = socket.clone();
         spawn_local(async move {
@@ -142,7 +181,7 @@ impl StreamTransport {
     }
 
     /// Takes what `opened` fulfilled with; returns false if the socket is already closing.
-    pub(crate) fn on_opened(&self, info: &JsValue) -> bool {
+    fn on_opened(&self, info: &JsValue) -> bool {
         let readable: JsReadable = field(info, "readable").unchecked_into();
         let writable: JsWritable = field(info, "writable").unchecked_into();
         *self.reader.borrow_mut() = Some(readable.get_reader());
@@ -155,31 +194,31 @@ impl StreamTransport {
         true
     }
 
-    pub(crate) fn on_closed(&self) {
+    fn on_closed(&self) {
         self.state.set(State::Closed);
     }
 
-    pub(crate) fn state(&self) -> State {
+    fn state(&self) -> State {
         self.state.get()
     }
 
-    pub(crate) fn url(&self) -> String {
+    fn url(&self) -> String {
         self.wss.url()
     }
 
-    pub(crate) fn protocol(&self) -> String {
+    fn protocol(&self) -> String {
         self.protocol.borrow().clone()
     }
 
-    pub(crate) fn extensions(&self) -> String {
+    fn extensions(&self) -> String {
         self.extensions.borrow().clone()
     }
 
-    pub(crate) fn buffered_amount(&self) -> u64 {
+    fn buffered_amount(&self) -> u64 {
         self.outstanding.get()
     }
 
-    pub(crate) fn close(&self, code: u16, reason: &str) -> Result<(), JsValue> {
+    fn close(&self, code: u16, reason: &str) -> Result<(), JsValue> {
         let info = Object::new();
         Reflect::set(&info, &JsValue::from_str("closeCode"), &JsValue::from(code))?;
         Reflect::set(
@@ -196,7 +235,7 @@ impl StreamTransport {
 
     /// Writes one message. The chunk is copied out of wasm memory: the stream keeps it until
     /// it is sent, and a view into wasm memory could change under it.
-    pub(crate) fn send(&self, message: &Message, socket: Weak<Shared>) -> Result<(), Error> {
+    fn send(&self, message: &Message, socket: Weak<Shared>) -> Result<(), Error> {
         let writer = self.writer.borrow();
         let Some(writer) = writer.as_ref() else {
             return Err(Error::NotOpen(self.state.get()));
@@ -218,14 +257,14 @@ impl StreamTransport {
         Ok(())
     }
 
-    pub(crate) fn written(&self, len: u64) {
+    fn written(&self, len: u64) {
         self.outstanding
             .set(self.outstanding.get().saturating_sub(len));
     }
 
     /// Polls the next chunk, starting a `read()` if none is in flight. `Ready(None)` once the
     /// readable has ended.
-    pub(crate) fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+    fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         if self.exhausted.get() {
             return Poll::Ready(None);
         }
