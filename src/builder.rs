@@ -42,6 +42,10 @@ pub enum Backend {
     /// from `Open` straight to `Closed` when the server closes; and the idle timeout counts
     /// messages read, not messages arrived. Connecting fails with [`Error::Unsupported`]
     /// where the browser lacks it.
+    ///
+    /// Known browser bug: Chromium 156 can crash the tab when a `WebSocketStream`
+    /// connection with a reader ends abnormally (TCP reset, or no close frame) while
+    /// writes are in flight; it reproduces in plain JavaScript without this crate.
     Stream,
     /// `Stream` where the browser has it, `Classic` elsewhere.
     Auto,

@@ -62,6 +62,15 @@ pub enum Error {
         /// Payload bytes queued when the limit was passed.
         bytes: usize,
     },
+    /// The outbox of a [`ReconnectingWebSocket`](crate::ReconnectingWebSocket) is at its
+    /// [limit](crate::ReconnectPolicy::outbox_limit) while no connection is open: the
+    /// message was not accepted. Not permanent: the outbox drains once a connection opens.
+    OutboxFull {
+        /// Messages in the outbox.
+        messages: usize,
+        /// Payload bytes in the outbox.
+        bytes: usize,
+    },
     /// The browser lacks something this configuration needs, e.g. `WebSocketStream` for
     /// [`Backend::Stream`](crate::Backend::Stream).
     Unsupported {
@@ -106,6 +115,10 @@ impl fmt::Display for Error {
             Error::ReceiveQueueFull { messages, bytes } => write!(
                 f,
                 "receive queue full ({messages} messages, {bytes} bytes): connection closed"
+            ),
+            Error::OutboxFull { messages, bytes } => write!(
+                f,
+                "outbox full ({messages} messages, {bytes} bytes) while disconnected"
             ),
             Error::Unsupported { feature } => {
                 write!(f, "not supported by this browser: {feature}")
@@ -181,6 +194,10 @@ mod tests {
             Error::Timeout,
             Error::InvalidCloseCode(1001),
             Error::ReasonTooLong { len: 124 },
+            Error::OutboxFull {
+                messages: 3,
+                bytes: 12,
+            },
             Error::NotOpen(State::Closed),
             Error::ConnectionLost(CloseEvent {
                 code: 1006,

@@ -36,7 +36,11 @@
 //!   subprotocol tokens.
 //! - **Close after split** through a cloneable [`Handle`], and **no leaked closures**:
 //!   every JS listener is removed on drop ([`live_listeners`] counts them).
-//! - **Connect timeouts** ([`Builder::connect_timeout`]).
+//! - **Connect timeouts** ([`Builder::connect_timeout`]), heartbeat and idle timeout.
+//! - **Reconnection**: [`ReconnectingWebSocket`] with exponential backoff and full jitter,
+//!   an outbox that loses nothing the browser never sent, and connection events.
+//! - **Receive flow control** with [`Backend::Stream`] (`WebSocketStream`), and a bounded
+//!   receive queue for the classic socket ([`Builder::max_queued`]).
 //! - **Byte streams** (crate feature `io`): `WebSocket::into_io` gives a `ByteStream`,
 //!   an `AsyncRead` + `AsyncBufRead` + `AsyncWrite` for codecs and other byte-oriented
 //!   code, with backpressure and exact end-of-stream and error semantics.
@@ -55,6 +59,7 @@ pub mod js;
 mod keepalive;
 mod listeners;
 mod message;
+mod reconnect;
 mod socket;
 mod state;
 mod stream_backend;
@@ -66,5 +71,9 @@ pub use error::Error;
 pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};
 pub use listeners::live_listeners;
 pub use message::Message;
+pub use reconnect::{
+    ReconnectCloseFuture, ReconnectEvent, ReconnectEvents, ReconnectHandle, ReconnectPolicy,
+    ReconnectingWebSocket,
+};
 pub use socket::{CloseFuture, ClosedFuture, ConnectFuture, Handle, WebSocket, QUEUE_FULL_CODE};
 pub use state::State;

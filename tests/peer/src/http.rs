@@ -295,6 +295,11 @@ impl<S> Prefixed<S> {
             inner,
         }
     }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {

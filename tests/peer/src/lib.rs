@@ -67,6 +67,10 @@ pub struct Shared {
     pub open: AtomicUsize,
     /// WebSocket connections accepted since start.
     pub total: AtomicUsize,
+    /// What `/record` received, per key and connection.
+    pub records: routes::Records,
+    /// Handshakes seen by `/refuse_first`, per key.
+    pub refusals: routes::Refusals,
 }
 
 /// Counts one open WebSocket connection for as long as it lives.
@@ -205,6 +209,20 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
         .await;
         return;
     };
+
+    if let Route::RefuseFirst { key, n } = &route {
+        if shared.refusals.refuse(key, *n) {
+            let _ = http::respond_and_close(
+                stream,
+                "403 Forbidden",
+                &[("Content-Type", "text/plain; charset=utf-8")],
+                b"refused by ws-peer\n",
+                false,
+            )
+            .await;
+            return;
+        }
+    }
 
     let callback = SelectProtocol(route.subprotocol(&head));
     let ws = match tokio_tungstenite::accept_hdr_async_with_config(

@@ -1,6 +1,8 @@
 //! The WebSocket routes (and the plain-TCP `/hang`).
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -55,6 +57,28 @@ pub enum Route {
     NoRead,
     Stats,
     Count,
+    /// `/record`: records every message under `key`; drops the connection
+    /// abruptly after every `drop_every` messages, or else closes it cleanly
+    /// after every `close_every` messages (neither if `None`).
+    Record {
+        key: String,
+        drop_every: Option<u64>,
+        /// How long to stop reading before each drop.
+        stall_ms: u64,
+        close_every: Option<u64>,
+    },
+    /// `/report`: sends the record of `key` as JSON, then closes.
+    Report {
+        key: String,
+    },
+    /// `/refuse_first`: refuses the first `n` handshakes for `key` (decided in
+    /// `lib.rs` before the handshake), then echoes.
+    RefuseFirst {
+        key: String,
+        n: u64,
+    },
+    /// `/silent`: reads and discards, never sends a data message.
+    Silent,
 }
 
 impl Route {
@@ -93,6 +117,20 @@ impl Route {
             "/noread" => Route::NoRead,
             "/stats" => Route::Stats,
             "/count" => Route::Count,
+            "/record" => Route::Record {
+                key: p.get("key").unwrap_or("").to_string(),
+                drop_every: p.opt_num("drop_every").filter(|n| *n > 0),
+                stall_ms: p.num("stall_ms", 0),
+                close_every: p.opt_num("close_every").filter(|n| *n > 0),
+            },
+            "/report" => Route::Report {
+                key: p.get("key").unwrap_or("").to_string(),
+            },
+            "/refuse_first" => Route::RefuseFirst {
+                key: p.get("key").unwrap_or("").to_string(),
+                n: p.num("n", 1),
+            },
+            "/silent" => Route::Silent,
             _ => return None,
         })
     }
@@ -109,7 +147,7 @@ impl Route {
     /// Runs the route on an accepted connection until it is over.
     pub async fn run(self, mut ws: Ws, shared: &Shared) -> Result<(), WsError> {
         match self {
-            Route::Echo | Route::Protocol { .. } => echo(&mut ws).await,
+            Route::Echo | Route::Protocol { .. } | Route::RefuseFirst { .. } => echo(&mut ws).await,
             Route::Close {
                 code,
                 reason,
@@ -214,7 +252,169 @@ impl Route {
                 .await
                 .map(drop)
             }
+            Route::Record {
+                key,
+                drop_every,
+                stall_ms,
+                close_every,
+            } => {
+                let connection = shared.records.start_connection(&key);
+                let mut seen = 0u64;
+                let end = serve(&mut ws, None, |m| {
+                    shared.records.push(&key, connection, &m);
+                    seen += 1;
+                    if drop_every.or(close_every).is_some_and(|n| seen % n == 0) {
+                        Step::Stop(None)
+                    } else {
+                        Step::Continue(None)
+                    }
+                })
+                .await?;
+                if end != End::Stopped {
+                    return Ok(());
+                }
+                if drop_every.is_some() {
+                    // Not reading lets the client's send buffers fill up.
+                    tokio::time::sleep(Duration::from_millis(stall_ms)).await;
+                    // RST: unread input and anything in flight is discarded.
+                    let _ = ws.get_ref().get_ref().set_zero_linger();
+                    return Ok(());
+                }
+                // A clean close: what the client sent before its close frame is
+                // still read and recorded.
+                match ws.send(Message::Close(Some(again_frame()))).await {
+                    Ok(()) | Err(WsError::ConnectionClosed) => {}
+                    Err(e) => return Err(e),
+                }
+                let deadline = Instant::now() + CLOSE_WAIT;
+                serve(&mut ws, Some(deadline), |m| {
+                    shared.records.push(&key, connection, &m);
+                    Step::Continue(None)
+                })
+                .await
+                .map(drop)
+            }
+            Route::Report { key } => {
+                ws.send(Message::text(shared.records.report(&key))).await?;
+                close_and_wait(&mut ws, Some(done_frame())).await
+            }
+            Route::Silent => serve(&mut ws, None, |_| Step::Continue(None))
+                .await
+                .map(drop),
         }
+    }
+}
+
+/// What `/record` stored of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    Text(String),
+    /// Binary messages are stored as their length and first 16 bytes.
+    Binary {
+        len: usize,
+        head: Vec<u8>,
+    },
+}
+
+/// The `/record` store: per key, per connection (in accept order), the
+/// messages in arrival order.
+#[derive(Debug, Default)]
+pub struct Records(Mutex<HashMap<String, Vec<Vec<Recorded>>>>);
+
+impl Records {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Vec<Recorded>>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a new connection for `key`; returns its index.
+    pub fn start_connection(&self, key: &str) -> usize {
+        let mut map = self.lock();
+        let connections = map.entry(key.to_string()).or_default();
+        connections.push(Vec::new());
+        connections.len() - 1
+    }
+
+    pub fn push(&self, key: &str, connection: usize, message: &Message) {
+        let recorded = match message {
+            Message::Text(t) => Recorded::Text(t.as_str().to_string()),
+            Message::Binary(b) => Recorded::Binary {
+                len: b.len(),
+                head: b[..b.len().min(16)].to_vec(),
+            },
+            _ => return,
+        };
+        if let Some(messages) = self.lock().get_mut(key).and_then(|c| c.get_mut(connection)) {
+            messages.push(recorded);
+        }
+    }
+
+    /// The record of `key` (see the README for the format).
+    pub fn get(&self, key: &str) -> Vec<Vec<Recorded>> {
+        self.lock().get(key).cloned().unwrap_or_default()
+    }
+
+    /// The `/report` JSON of `key`.
+    pub fn report(&self, key: &str) -> String {
+        report_json(&self.get(key))
+    }
+}
+
+/// `[[entry, ...], ...]`: one array per connection; a text message is a JSON
+/// string, a binary one `{"len": N, "head": "<hex of the first <= 16 bytes>"}`.
+pub fn report_json(connections: &[Vec<Recorded>]) -> String {
+    let mut out = String::from("[");
+    for (i, messages) in connections.iter().enumerate() {
+        out.push_str(if i == 0 { "[" } else { ",[" });
+        for (j, m) in messages.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            match m {
+                Recorded::Text(t) => push_json_string(&mut out, t),
+                Recorded::Binary { len, head } => {
+                    let hex: String = head.iter().map(|b| format!("{b:02x}")).collect();
+                    out.push_str(&format!(r#"{{"len":{len},"head":"{hex}"}}"#));
+                }
+            }
+        }
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Counts handshakes per key for `/refuse_first`.
+#[derive(Debug, Default)]
+pub struct Refusals(Mutex<HashMap<String, u64>>);
+
+impl Refusals {
+    /// Counts one handshake for `key`; true if it is among the first `n`.
+    pub fn refuse(&self, key: &str, n: u64) -> bool {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = map.entry(key.to_string()).or_default();
+        *count += 1;
+        *count <= n
     }
 }
 
@@ -230,6 +430,13 @@ pub async fn hang(mut stream: TcpStream) {
         }
     })
     .await;
+}
+
+fn again_frame() -> CloseFrame {
+    CloseFrame {
+        code: CloseCode::from(4000),
+        reason: "again".into(),
+    }
 }
 
 fn done_frame() -> CloseFrame {
@@ -471,5 +678,50 @@ mod tests {
             })
         );
         assert_eq!(Route::from_head(&head("/nope")), None);
+        assert_eq!(
+            Route::from_head(&head("/record?key=k%201&drop_every=500")),
+            Some(Route::Record {
+                key: "k 1".into(),
+                drop_every: Some(500),
+                stall_ms: 0,
+                close_every: None
+            })
+        );
+        assert_eq!(
+            Route::from_head(&head("/record?drop_every=0&stall_ms=300&close_every=9")),
+            Some(Route::Record {
+                key: String::new(),
+                drop_every: None,
+                stall_ms: 300,
+                close_every: Some(9)
+            })
+        );
+        assert_eq!(
+            Route::from_head(&head("/refuse_first?key=a")),
+            Some(Route::RefuseFirst {
+                key: "a".into(),
+                n: 1
+            })
+        );
+        assert_eq!(Route::from_head(&head("/silent")), Some(Route::Silent));
+    }
+
+    #[test]
+    fn report_format() {
+        assert_eq!(report_json(&[]), "[]");
+        let record = vec![
+            vec![
+                Recorded::Text("a\"b\\c\u{1}é".into()),
+                Recorded::Binary {
+                    len: 2,
+                    head: vec![0, 255],
+                },
+            ],
+            vec![],
+        ];
+        assert_eq!(
+            report_json(&record),
+            r#"[["a\"b\\c\u0001é",{"len":2,"head":"00ff"}],[]]"#
+        );
     }
 }

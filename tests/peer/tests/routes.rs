@@ -590,3 +590,139 @@ fn binary_prints_address_and_exits_on_stdin_eof() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+async fn report(addr: SocketAddr, key: &str) -> String {
+    let mut ws = connect(addr, &format!("/report?key={key}")).await;
+    let Message::Text(json) = recv(&mut ws).await else {
+        panic!("report is not text");
+    };
+    assert_eq!(expect_end(&mut ws).await.0, Some(frame(1000, "done")));
+    json.as_str().to_string()
+}
+
+#[tokio::test]
+async fn record_and_report() {
+    let addr = server().await;
+    assert_eq!(report(addr, "rec").await, "[]");
+
+    let mut ws = connect(addr, "/record?key=rec").await;
+    ws.send(Message::text("a \"quoted\"\n")).await.unwrap();
+    ws.send(Message::binary((0u8..20).collect::<Vec<u8>>()))
+        .await
+        .unwrap();
+    ws.send(Message::binary(vec![0xab])).await.unwrap();
+    ws.close(None).await.unwrap();
+    let (close, err) = expect_end(&mut ws).await;
+    assert!(err.is_none(), "{err:?}");
+    assert!(close.is_some());
+
+    // drop_every=2: the connection is reset after its 2nd message; the 3rd
+    // is never recorded.
+    let mut ws = connect(addr, "/record?key=rec&drop_every=2").await;
+    for m in ["1", "2", "3"] {
+        let _ = ws.send(Message::text(m)).await;
+    }
+    let (close, _) = expect_end(&mut ws).await;
+    assert_eq!(close, None, "an abrupt drop sends no close frame");
+
+    // A connection with no message is recorded as an empty list.
+    let mut ws = connect(addr, "/record?key=rec").await;
+    ws.close(None).await.unwrap();
+    expect_end(&mut ws).await;
+
+    assert_eq!(
+        report(addr, "rec").await,
+        r#"[["a \"quoted\"\n",{"len":20,"head":"000102030405060708090a0b0c0d0e0f"},{"len":1,"head":"ab"}],["1","2"],[]]"#
+    );
+    // Keys are independent.
+    assert_eq!(report(addr, "other").await, "[]");
+}
+
+#[tokio::test]
+async fn record_drops_after_every_n() {
+    let addr = server().await;
+    for round in 0..3 {
+        let mut ws = connect(addr, "/record?key=every&drop_every=3").await;
+        for i in 0..3 {
+            ws.send(Message::text(format!("{round}.{i}")))
+                .await
+                .unwrap();
+        }
+        let (close, err) = expect_end(&mut ws).await;
+        assert_eq!(close, None);
+        assert!(err.is_some(), "expected an abnormal end");
+    }
+    let json = report(addr, "every").await;
+    assert_eq!(
+        json,
+        r#"[["0.0","0.1","0.2"],["1.0","1.1","1.2"],["2.0","2.1","2.2"]]"#
+    );
+
+    // stall_ms: the drop comes that long after the last message.
+    let start = Instant::now();
+    let mut ws = connect(addr, "/record?key=stall&drop_every=1&stall_ms=300").await;
+    ws.send(Message::text("s")).await.unwrap();
+    let (close, err) = expect_end(&mut ws).await;
+    assert_eq!(close, None);
+    assert!(err.is_some());
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    assert_eq!(report(addr, "stall").await, r#"[["s"]]"#);
+}
+
+#[tokio::test]
+async fn record_closes_cleanly_after_every_n() {
+    let addr = server().await;
+    let mut ws = connect(addr, "/record?key=clean&close_every=2").await;
+    // Everything sent before the client's close frame is recorded, also what
+    // follows the server's close frame.
+    for m in ["1", "2", "3", "4"] {
+        ws.send(Message::text(m)).await.unwrap();
+    }
+    let (close, err) = expect_end(&mut ws).await;
+    assert_eq!(close, Some(frame(4000, "again")));
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(report(addr, "clean").await, r#"[["1","2","3","4"]]"#);
+}
+
+#[tokio::test]
+async fn refuse_first_n_then_echo() {
+    let addr = server().await;
+    for _ in 0..2 {
+        match try_connect(addr, "/refuse_first?key=r&n=2", None).await {
+            Err(WsError::Http(r)) => assert_eq!(r.status(), 403),
+            other => panic!("expected HTTP 403, got {:?}", other.map(|_| ())),
+        }
+    }
+    // Another key has its own count (default n=1).
+    assert!(try_connect(addr, "/refuse_first?key=s", None)
+        .await
+        .is_err());
+    for _ in 0..2 {
+        let mut ws = connect(addr, "/refuse_first?key=r&n=2").await;
+        ws.send(Message::text("hi")).await.unwrap();
+        assert_eq!(recv(&mut ws).await, Message::text("hi"));
+    }
+    assert!(try_connect(addr, "/refuse_first?key=s", None).await.is_ok());
+}
+
+#[tokio::test]
+async fn silent_reads_but_never_sends() {
+    let addr = server().await;
+    let mut ws = connect(addr, "/silent").await;
+    for i in 0..100 {
+        ws.send(Message::text(format!("m{i}"))).await.unwrap();
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), ws.next())
+            .await
+            .is_err(),
+        "/silent must not answer"
+    );
+    ws.close(Some(CloseFrame {
+        code: CloseCode::from(4001),
+        reason: "bye".into(),
+    }))
+    .await
+    .unwrap();
+    assert_eq!(expect_end(&mut ws).await.0, Some(frame(4001, "bye")));
+}
