@@ -52,17 +52,23 @@ mod builder;
 mod close;
 mod drain;
 mod error;
+#[cfg(any(feature = "yew", feature = "leptos"))]
+mod hook_core;
 #[cfg(feature = "io")]
 mod io;
 #[cfg(feature = "js")]
 pub mod js;
 mod keepalive;
+#[cfg(feature = "leptos")]
+pub mod leptos;
 mod listeners;
 mod message;
 mod reconnect;
 mod socket;
 mod state;
 mod stream_backend;
+#[cfg(feature = "yew")]
+pub mod yew;
 
 pub use builder::{set_default_backend, Backend, BinaryType, Builder, DEFAULT_HIGH_WATER_MARK};
 pub use close::{CloseCode, CloseEvent, MAX_REASON_BYTES};

@@ -2,6 +2,7 @@
 //! developer's machine and in CI (`.ci/run` calls `cargo xtask test`).
 
 mod demo;
+mod examples;
 mod js_tests;
 mod peer;
 mod setup;

@@ -255,6 +255,23 @@ const CHECKS: &[Check] = &[
         },
     },
     Check {
+        name: "clippy-examples",
+        command: || {
+            Cmd::cargo().args([
+                "clippy",
+                "--target",
+                WASM_TARGET,
+                "-p",
+                "yew-chat",
+                "-p",
+                "leptos-chat",
+                "--",
+                "-D",
+                "warnings",
+            ])
+        },
+    },
+    Check {
         name: "clippy-native",
         command: || {
             Cmd::cargo().args([
@@ -414,6 +431,13 @@ pub fn run(opts: &Options) -> Result<bool> {
     if opts.browsers.contains(&Browser::Chromium) {
         // The npm package's JS API and the demo page's self-test (screenshot under target/).
         let result = crate::js_tests::js_tests(&root, opts.mode);
+        println!("{}: {}", result.name, result.counts);
+        report.suites.push(result);
+    }
+    if opts.browsers.contains(&Browser::Chromium) {
+        // The Yew and Leptos example apps (built to wasm), the Leptos hook's browser tests,
+        // and the apps' smoke tests in headless Chromium.
+        let result = crate::examples::examples_tests(&root, opts.mode);
         println!("{}: {}", result.name, result.counts);
         report.suites.push(result);
     }
