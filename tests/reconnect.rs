@@ -347,6 +347,14 @@ async fn a_message_cut_off_by_a_reset_is_sent_again_first() {
         ws.feed(Message::from("c")).await.unwrap();
         let first = wait_for(&mut events, as_ended).await;
         assert!(!first.event.was_clean);
+        if is_webkit() {
+            // WebKit moves data out of bufferedAmount into its network process whether or
+            // not it was sent (see flow.rs), so nothing can be known to be unsent there:
+            // everything counts as sent (possibly lost, never duplicated).
+            assert!(first.sent.start == 0 && first.sent.end >= 2, "{first:?}");
+            assert!(first.unsent.is_empty(), "{first:?}");
+            return;
+        }
         // "c" may still have been in the outbox (the big message kept the socket above
         // its high-water mark).
         assert_eq!(first.sent, 0..1, "{first:?}");

@@ -398,7 +398,7 @@ describe("errors", () => {
       lib.Socket.connect(`${a.ws}/echo`, { protocols: ["ok", "a b"] }),
     );
     assert.equal(e.name, "InvalidProtocol");
-    assert.equal(e.message, 'invalid subprotocol "a b": character \' \' is not allowed in a subprotocol token');
+    assert.equal(e.message, 'invalid subprotocol "a b": character U+0020 is not allowed in a subprotocol token');
     assert.equal(e.fields.protocol, "a b");
     const dup = await rejection((lib, a) =>
       lib.Socket.connect(`${a.ws}/echo`, { protocols: ["chat", "CHAT"] }),
