@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's set-up and orchestration, in Rust so it runs the same on a
 //! developer's machine and in CI (`.ci/run` calls `cargo xtask test`).
 
+mod bench;
 mod demo;
 mod examples;
 mod js_tests;
@@ -17,7 +18,8 @@ usage: cargo xtask <command> [options]
 
 commands:
   test    install what is missing, then run every test suite and check (see `cargo xtask test --help`)
-  demo    build the npm package and serve the demo page on http://127.0.0.1:8080/ (see `cargo xtask demo --help`)";
+  demo    build the npm package and serve the demo page on http://127.0.0.1:8080/ (see `cargo xtask demo --help`)
+  bench   benchmark against raw JS, gloo-net and ws_stream_wasm, and measure sizes (see `cargo xtask bench --help`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
@@ -47,6 +49,27 @@ fn main() -> ExitCode {
             }
             Err(msg) => {
                 eprintln!("error: {msg}\n\n{}", test_cmd::USAGE);
+                ExitCode::from(2)
+            }
+        },
+        Some("bench") => match bench::Options::parse(&args[1..]) {
+            Ok(Some(opts)) => match bench::run(&opts) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => {
+                    eprintln!("\nxtask bench: some runs FAILED (see the table above)");
+                    ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("\nerror: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            Ok(None) => {
+                println!("{}", bench::USAGE);
+                ExitCode::SUCCESS
+            }
+            Err(msg) => {
+                eprintln!("error: {msg}\n\n{}", bench::USAGE);
                 ExitCode::from(2)
             }
         },

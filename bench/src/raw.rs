@@ -1,0 +1,31 @@
+//! Bindings to the raw-JS implementation in `src/raw.js`.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::{url, Workload};
+
+#[wasm_bindgen(module = "/src/raw.js")]
+extern "C" {
+    fn raw_pingpong(url: &str, n: u32) -> js_sys::Promise;
+    fn raw_echo(url: &str, binary: bool, size: u32, n: u32) -> js_sys::Promise;
+    fn raw_flood(url: &str, n: u32) -> js_sys::Promise;
+    fn raw_send_count(url: &str, n: u32, size: u32) -> js_sys::Promise;
+    fn raw_connect_close(url: &str, n: u32) -> js_sys::Promise;
+    fn raw_many(url: &str, sockets: u32, rounds: u32) -> js_sys::Promise;
+}
+
+pub(crate) async fn run(workload: Workload) -> Result<f64, String> {
+    let promise = match workload {
+        Workload::PingPong { n } => raw_pingpong(&url("/echo"), n),
+        Workload::Echo { binary, size, n } => raw_echo(&url("/echo"), binary, size, n),
+        Workload::Flood { n } => raw_flood(&url(&format!("/flood?n={n}&size=16&kind=binary")), n),
+        Workload::SendCount { n, size } => raw_send_count(&url("/count"), n, size),
+        Workload::ConnectClose { n } => raw_connect_close(&url("/echo"), n),
+        Workload::Many { sockets, rounds } => raw_many(&url("/echo"), sockets, rounds),
+    };
+    match JsFuture::from(promise).await {
+        Ok(ms) => ms.as_f64().ok_or_else(|| format!("raw JS returned {ms:?}")),
+        Err(e) => Err(format!("raw JS failed: {e:?}")),
+    }
+}
