@@ -43,6 +43,10 @@ pub enum Backend {
     /// messages read, not messages arrived. Connecting fails with [`Error::Unsupported`]
     /// where the browser lacks it.
     ///
+    /// It costs throughput on small messages (one `read()` promise per message: about
+    /// 0.65x of the classic backend on a 16-byte flood in Chromium 156), so choose it for
+    /// large or bursty downloads to slow consumers.
+    ///
     /// Known browser bug: Chromium 156 can crash the tab when a `WebSocketStream`
     /// connection with a reader ends abnormally (TCP reset, or no close frame) while
     /// writes are in flight; it reproduces in plain JavaScript without this crate.
