@@ -7,6 +7,7 @@ mod examples;
 mod js_tests;
 mod peer;
 mod setup;
+mod soak;
 mod suite;
 mod test_cmd;
 mod util;
@@ -19,7 +20,8 @@ usage: cargo xtask <command> [options]
 commands:
   test    install what is missing, then run every test suite and check (see `cargo xtask test --help`)
   demo    build the npm package and serve the demo page on http://127.0.0.1:8080/ (see `cargo xtask demo --help`)
-  bench   benchmark against raw JS, gloo-net and ws_stream_wasm, and measure sizes (see `cargo xtask bench --help`)";
+  bench   benchmark against raw JS, gloo-net and ws_stream_wasm, and measure sizes (see `cargo xtask bench --help`)
+  soak    the soak and fault suite with its figures, a few minutes per browser (see `cargo xtask soak --help`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
@@ -70,6 +72,27 @@ fn main() -> ExitCode {
             }
             Err(msg) => {
                 eprintln!("error: {msg}\n\n{}", bench::USAGE);
+                ExitCode::from(2)
+            }
+        },
+        Some("soak") => match soak::Options::parse(&args[1..]) {
+            Ok(Some(opts)) => match soak::run(&opts) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => {
+                    eprintln!("\nxtask soak: FAILED (see the summary above)");
+                    ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("\nerror: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            Ok(None) => {
+                println!("{}", soak::USAGE);
+                ExitCode::SUCCESS
+            }
+            Err(msg) => {
+                eprintln!("error: {msg}\n\n{}", soak::USAGE);
                 ExitCode::from(2)
             }
         },

@@ -427,6 +427,17 @@ pub fn run(opts: &Options) -> Result<bool> {
         println!("{}: {}", result.name, result.counts);
         report.suites.push(result);
     }
+    // The soak suite's short profile once more, to print its figures (tests/soak.rs;
+    // `cargo xtask soak` runs the full profile).
+    if let (Some(peer), Some((_, driver))) = (
+        &peer,
+        tools.drivers.iter().find(|(b, _)| *b == Browser::Chromium),
+    ) {
+        header("soak (short profile): chromium");
+        let result = crate::soak::step(&root, &tools.runner, driver, &peer.addr().to_string());
+        println!("{}: {}", result.name, result.counts);
+        report.suites.push(result);
+    }
     drop(peer);
     if opts.browsers.contains(&Browser::Chromium) {
         // The npm package's JS API and the demo page's self-test (screenshot under target/).

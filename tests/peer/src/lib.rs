@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod routes;
+pub mod soak_routes;
 pub mod static_files;
 
 use std::io;

@@ -79,6 +79,8 @@ pub enum Route {
     },
     /// `/silent`: reads and discards, never sends a data message.
     Silent,
+    /// The soak and fault routes (`/victim`, `/soak_flood`, `/soak_progress`).
+    Soak(crate::soak_routes::SoakRoute),
 }
 
 impl Route {
@@ -131,7 +133,7 @@ impl Route {
                 n: p.num("n", 1),
             },
             "/silent" => Route::Silent,
-            _ => return None,
+            _ => return crate::soak_routes::SoakRoute::from_head(head).map(Route::Soak),
         })
     }
 
@@ -298,6 +300,7 @@ impl Route {
                 ws.send(Message::text(shared.records.report(&key))).await?;
                 close_and_wait(&mut ws, Some(done_frame())).await
             }
+            Route::Soak(route) => route.run(ws).await,
             Route::Silent => serve(&mut ws, None, |_| Step::Continue(None))
                 .await
                 .map(drop),
