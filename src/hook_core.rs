@@ -67,6 +67,18 @@ impl fmt::Debug for Settings {
 }
 
 impl Settings {
+    pub(crate) fn protocols<I, S>(&mut self, protocols: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+    }
+
+    pub(crate) fn configure(&mut self, configure: impl Fn(Builder) -> Builder + 'static) {
+        self.configure = Some(Rc::new(configure));
+    }
+
     pub(crate) fn reconnect_limit(&mut self, limit: Option<u32>) {
         self.policy = self.policy.clone().reconnect_limit(limit);
     }
@@ -92,6 +104,106 @@ impl Settings {
         self.policy = self.policy.clone().outbox_limit(messages, bytes);
     }
 }
+
+/// The builder methods that the hooks' option types share, from `protocols` to
+/// `configure`, with their docs: invoked in the `impl` block of a type whose `settings`
+/// field is a [`Settings`]. `module` names the hook's module (`"yew"`, `"leptos"`) and
+/// `send` the path of its handle's `send` method, for the docs; `configure_example` is the
+/// last builder call of `configure`'s example.
+macro_rules! settings_methods {
+    (
+        module: $module:literal,
+        send: $send:literal,
+        configure_example: $configure_example:literal $(,)?
+    ) => {
+        /// The subprotocols to offer, most preferred first (see
+        /// [`Builder::protocols`](crate::Builder::protocols)).
+        pub fn protocols<I, S>(mut self, protocols: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.settings.protocols(protocols);
+            self
+        }
+
+        /// How many reconnection attempts may follow a stable connection (or the start)
+        /// before the hook gives up; `None` (the default) never gives up, `Some(0)` never
+        /// reconnects. See
+        /// [`ReconnectPolicy::reconnect_limit`](crate::ReconnectPolicy::reconnect_limit).
+        pub fn reconnect_limit(mut self, limit: Option<u32>) -> Self {
+            self.settings.reconnect_limit(limit);
+            self
+        }
+
+        /// Waits a random time of up to `interval` before each reconnection attempt (a
+        /// constant backoff with full jitter). For an exponential backoff use
+        /// [`backoff`](Self::backoff).
+        pub fn reconnect_interval(mut self, interval: ::std::time::Duration) -> Self {
+            self.settings.reconnect_interval(interval);
+            self
+        }
+
+        /// Exponential backoff with full jitter; see
+        /// [`ReconnectPolicy::backoff`](crate::ReconnectPolicy::backoff).
+        pub fn backoff(
+            mut self,
+            initial: ::std::time::Duration,
+            max: ::std::time::Duration,
+            factor: f64,
+        ) -> Self {
+            self.settings.backoff(initial, max, factor);
+            self
+        }
+
+        /// How long a connection must stay open before the attempt count starts again; see
+        /// [`ReconnectPolicy::stable_after`](crate::ReconnectPolicy::stable_after).
+        pub fn stable_after(mut self, duration: ::std::time::Duration) -> Self {
+            self.settings.stable_after(duration);
+            self
+        }
+
+        /// Whether a clean close by the server reconnects too (`false` by default); see
+        /// [`ReconnectPolicy::reconnect_on_clean_close`](crate::ReconnectPolicy::reconnect_on_clean_close).
+        pub fn reconnect_on_clean_close(mut self, reconnect: bool) -> Self {
+            self.settings.reconnect_on_clean_close(reconnect);
+            self
+        }
+
+        #[doc = concat!("Bounds what [`send`](", $send, ") accepts before it is on the wire")]
+        /// (default 1024 messages, 1 MiB); see
+        /// [`ReconnectPolicy::outbox_limit`](crate::ReconnectPolicy::outbox_limit).
+        pub fn outbox_limit(mut self, messages: usize, bytes: usize) -> Self {
+            self.settings.outbox_limit(messages, bytes);
+            self
+        }
+
+        /// Further socket settings for every connection (binary type, connect timeout,
+        /// heartbeat, idle timeout, ...), applied to the [`Builder`](crate::Builder) after
+        /// the URL and the protocols.
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        #[doc = concat!("use wasm_websocket::", $module, "::UseWebSocketOptions;")]
+        ///
+        /// let options = UseWebSocketOptions::new().configure(|builder| {
+        ///     builder
+        ///         .connect_timeout(Duration::from_secs(5))
+        #[doc = concat!("        ", $configure_example)]
+        /// });
+        /// # drop(options);
+        /// ```
+        pub fn configure(
+            mut self,
+            configure: impl Fn(crate::Builder) -> crate::Builder + 'static,
+        ) -> Self {
+            self.settings.configure(configure);
+            self
+        }
+    };
+}
+
+pub(crate) use settings_methods;
 
 /// Where a [`Controller`] reports to. Called from the connection's task, never while a
 /// borrow of the controller's state is held, so an implementation may call back into the

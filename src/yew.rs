@@ -53,7 +53,6 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
-use std::time::Duration;
 
 use ::yew::functional::{
     hook, use_effect_with, use_mut_ref, use_state, use_state_eq, UseStateHandle, UseStateSetter,
@@ -61,7 +60,7 @@ use ::yew::functional::{
 use ::yew::Callback;
 
 use crate::hook_core::{Controller, Report, Settings};
-use crate::{Builder, CloseCode, CloseEvent, Error, Message, State};
+use crate::{CloseCode, CloseEvent, Error, Message, State};
 
 #[cfg(doc)]
 use crate::{ReconnectPolicy, ReconnectingWebSocket};
@@ -124,77 +123,10 @@ impl UseWebSocketOptions {
         Self::default()
     }
 
-    /// The subprotocols to offer, most preferred first (see [`Builder::protocols`]).
-    pub fn protocols<I, S>(mut self, protocols: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.settings.protocols = protocols.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// How many reconnection attempts may follow a stable connection (or the start)
-    /// before the hook gives up; `None` (the default) never gives up, `Some(0)` never
-    /// reconnects. See [`ReconnectPolicy::reconnect_limit`].
-    pub fn reconnect_limit(mut self, limit: Option<u32>) -> Self {
-        self.settings.reconnect_limit(limit);
-        self
-    }
-
-    /// Waits a random time of up to `interval` before each reconnection attempt (a
-    /// constant backoff with full jitter). For an exponential backoff use
-    /// [`backoff`](Self::backoff).
-    pub fn reconnect_interval(mut self, interval: Duration) -> Self {
-        self.settings.reconnect_interval(interval);
-        self
-    }
-
-    /// Exponential backoff with full jitter; see [`ReconnectPolicy::backoff`].
-    pub fn backoff(mut self, initial: Duration, max: Duration, factor: f64) -> Self {
-        self.settings.backoff(initial, max, factor);
-        self
-    }
-
-    /// How long a connection must stay open before the attempt count starts again; see
-    /// [`ReconnectPolicy::stable_after`].
-    pub fn stable_after(mut self, duration: Duration) -> Self {
-        self.settings.stable_after(duration);
-        self
-    }
-
-    /// Whether a clean close by the server reconnects too (`false` by default); see
-    /// [`ReconnectPolicy::reconnect_on_clean_close`].
-    pub fn reconnect_on_clean_close(mut self, reconnect: bool) -> Self {
-        self.settings.reconnect_on_clean_close(reconnect);
-        self
-    }
-
-    /// Bounds what [`send`](UseWebSocketHandle::send) accepts before it is on the wire
-    /// (default 1024 messages, 1 MiB); see [`ReconnectPolicy::outbox_limit`].
-    pub fn outbox_limit(mut self, messages: usize, bytes: usize) -> Self {
-        self.settings.outbox_limit(messages, bytes);
-        self
-    }
-
-    /// Further socket settings for every connection (binary type, connect timeout,
-    /// heartbeat, idle timeout, ...), applied to the [`Builder`] after the URL and the
-    /// protocols.
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// use wasm_websocket::yew::UseWebSocketOptions;
-    ///
-    /// let options = UseWebSocketOptions::new().configure(|builder| {
-    ///     builder
-    ///         .connect_timeout(Duration::from_secs(5))
-    ///         .heartbeat(Duration::from_secs(20), "ping")
-    /// });
-    /// # drop(options);
-    /// ```
-    pub fn configure(mut self, configure: impl Fn(Builder) -> Builder + 'static) -> Self {
-        self.settings.configure = Some(Rc::new(configure));
-        self
+    crate::hook_core::settings_methods! {
+        module: "yew",
+        send: "crate::yew::UseWebSocketHandle::send",
+        configure_example: ".heartbeat(Duration::from_secs(20), \"ping\")",
     }
 
     /// Called each time a connection opens (after the ready state became

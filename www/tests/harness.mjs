@@ -1,121 +1,39 @@
-// Shared set-up of the JS tests: the test peer (which also serves the page and the package
-// over HTTP) and headless Chromium driven by playwright-core.
+// Set-up of the JS tests: the test peer (which also serves the page and the package over
+// HTTP) and headless Chromium driven by playwright-core. The parts shared with the example
+// tests are in harness-core.mjs.
 //
 // `cargo xtask test` builds the package into `<target>/www/pkg`, copies `www/` next to it,
 // starts `ws-peer --static <target>/www` and passes its address in WS_PEER. Run by hand
 // (`npm test` in this directory) the harness starts that peer itself, from the same paths.
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
 import { chromium } from "playwright-core";
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const root = resolve(here, "../..");
-export const targetDir = process.env.CARGO_TARGET_DIR
-  ? resolve(root, process.env.CARGO_TARGET_DIR)
-  : join(root, "target");
+import * as core from "./harness-core.mjs";
+import { targetDir } from "./harness-core.mjs";
+
+export { CHROMIUM_ARGS, openPage, root, targetDir } from "./harness-core.mjs";
+
 /** What the peer serves: `www/` with the package built into `pkg/`. */
 export const staticDir = process.env.WS_STATIC_DIR ?? join(targetDir, "www");
-
-/** The Chromium flags every browser test in this project uses. */
-export const CHROMIUM_ARGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-  "--no-first-run",
-];
 
 /**
  * Starts `ws-peer --static <target>/www` unless WS_PEER names a running one.
  * Returns `{ host, stop }` where `host` is `127.0.0.1:PORT`.
  */
-export async function startPeer() {
-  if (process.env.WS_PEER) {
-    return { host: process.env.WS_PEER, stop: async () => {} };
-  }
-  const exe = process.env.WS_PEER_EXE ?? join(targetDir, "debug", "ws-peer");
-  const dir = staticDir;
-  for (const [what, path] of [
-    ["the test peer", exe],
-    ["the package", join(dir, "pkg", "wasm_websocket.js")],
-  ]) {
-    if (!existsSync(path)) {
-      throw new Error(
-        `${what} is missing at ${path}; run \`cargo xtask test\` (or \`cargo xtask demo\`) once to build it`,
-      );
-    }
-  }
-  const child = spawn(exe, ["--addr", "127.0.0.1:0", "--static", dir, "--exit-on-stdin-eof"], {
-    stdio: ["pipe", "pipe", "inherit"],
+export function startPeer() {
+  return core.startPeer({
+    staticDir,
+    needs: [["the package", join(staticDir, "pkg", "wasm_websocket.js")]],
+    build: "`cargo xtask test` (or `cargo xtask demo`)",
   });
-  const line = await new Promise((resolveLine, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.once("line", resolveLine);
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`ws-peer exited (${code}) before listening`)));
-  });
-  const match = /^listening on (\S+)/.exec(line);
-  if (!match) {
-    child.kill();
-    throw new Error(`ws-peer printed ${JSON.stringify(line)}`);
-  }
-  return {
-    host: match[1],
-    stop: async () => {
-      child.stdin.end();
-      await new Promise((done) => {
-        const timer = setTimeout(() => {
-          child.kill("SIGKILL");
-          done();
-        }, 2000);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          done();
-        });
-      });
-    },
-  };
 }
 
-/** Launches headless Chromium with a fresh profile. Returns `{ browser, close }`. */
-export async function launchBrowser() {
-  const profile = mkdtempSync(join(tmpdir(), "wasm-websocket-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: CHROMIUM_ARGS,
+/** Launches headless Chromium with a fresh profile. Returns `{ context, close }`. */
+export function launchBrowser() {
+  return core.launchBrowser(chromium, {
+    profilePrefix: "wasm-websocket-chromium-",
     viewport: { width: 1280, height: 900 },
   });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * Opens `url` in a new page and records uncaught page errors and console errors, so a
- * test can assert that there were none.
- */
-export async function openPage(context, url) {
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console.error: ${message.text()}`);
-  });
-  await page.goto(url);
-  return { page, problems };
 }
