@@ -64,11 +64,15 @@ thread_local! {
 
 /// Sets the backend for sockets created on this thread without [`Builder::backend`].
 pub fn set_default_backend(backend: Backend) {
-    DEFAULT_BACKEND.with(|cell| cell.set((backend, stream_support(backend))));
+    // `try_with`, not `with`: thread-locals are never destroyed on wasm32, and `with`'s
+    // panic path would link the formatting machinery into every client.
+    let _ = DEFAULT_BACKEND.try_with(|cell| cell.set((backend, stream_support(backend))));
 }
 
 pub(crate) fn default_backend() -> DefaultBackend {
-    DEFAULT_BACKEND.with(std::cell::Cell::get)
+    DEFAULT_BACKEND
+        .try_with(std::cell::Cell::get)
+        .unwrap_or((Backend::Classic, None))
 }
 
 /// The `WebSocketStream` entry points are reachable only from here, so a program that never
@@ -107,6 +111,8 @@ pub struct Builder {
     pub(crate) keepalive: KeepaliveConfig,
     pub(crate) backend: Option<(Backend, Option<StreamSupport>)>,
     pub(crate) max_queued: Option<(usize, usize)>,
+    /// Set with [`BinaryType::Blob`] only (see `socket::ReadBlob`).
+    pub(crate) read_blob: Option<crate::socket::ReadBlob>,
     #[cfg(feature = "io")]
     pub(crate) io_text: crate::TextPolicy,
 }
@@ -122,6 +128,7 @@ impl Builder {
             keepalive: KeepaliveConfig::default(),
             backend: None,
             max_queued: None,
+            read_blob: None,
             #[cfg(feature = "io")]
             io_text: crate::TextPolicy::default(),
         }
@@ -145,6 +152,10 @@ impl Builder {
     /// How the browser delivers binary messages; [`BinaryType::ArrayBuffer`] by default.
     pub fn binary_type(mut self, binary_type: BinaryType) -> Self {
         self.binary_type = binary_type;
+        self.read_blob = match binary_type {
+            BinaryType::Blob => Some(crate::socket::read_blob),
+            BinaryType::ArrayBuffer => None,
+        };
         self
     }
 
@@ -274,11 +285,19 @@ pub(crate) fn validate_protocols(protocols: &[String]) -> Result<(), Error> {
             return Err(invalid("a subprotocol must not be empty".into()));
         }
         if let Some(c) = protocol.chars().find(|c| !is_token_char(*c)) {
-            // The code point, not `{c:?}`: Debug escaping would pull in Unicode tables.
-            return Err(invalid(format!(
-                "character U+{:04X} is not allowed in a subprotocol token",
-                u32::from(c)
-            )));
+            // The code point, not `{c:?}`, and no `format!`: Debug escaping and the
+            // formatting machinery would be linked into every client.
+            let mut message = String::from("character U+");
+            let code = u32::from(c);
+            for shift in (0..8).rev().map(|digit| digit * 4) {
+                if shift < 16 || code >> shift != 0 {
+                    message.push(char::from(
+                        b"0123456789ABCDEF"[(code >> shift & 0xF) as usize],
+                    ));
+                }
+            }
+            message.push_str(" is not allowed in a subprotocol token");
+            return Err(invalid(message));
         }
         if protocols[..index]
             .iter()
@@ -341,5 +360,36 @@ mod tests {
         assert!(b.connect_timeout.is_none());
         let b = b.protocols(vec![String::from("a")]).protocols(["b", "c"]);
         assert_eq!(b.protocols, ["b", "c"]);
+    }
+
+    #[test]
+    fn invalid_character_is_named_by_code_point() {
+        for (protocol, expected) in [
+            (
+                "a b",
+                "character U+0020 is not allowed in a subprotocol token",
+            ),
+            (
+                "caf\u{e9}",
+                "character U+00E9 is not allowed in a subprotocol token",
+            ),
+            (
+                "x\u{1F600}",
+                "character U+1F600 is not allowed in a subprotocol token",
+            ),
+            (
+                "\u{10FFFF}",
+                "character U+10FFFF is not allowed in a subprotocol token",
+            ),
+            (
+                "\0",
+                "character U+0000 is not allowed in a subprotocol token",
+            ),
+        ] {
+            match validate_protocols(&[protocol.to_owned()]) {
+                Err(Error::InvalidProtocol { message, .. }) => assert_eq!(message, expected),
+                other => panic!("{protocol:?}: {other:?}"),
+            }
+        }
     }
 }

@@ -97,9 +97,13 @@ impl CloseEvent {
 
 impl fmt::Display for CloseEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "code {}", self.code)?;
+        // No `write!`: see `Error`'s Display.
+        f.write_str("code ")?;
+        crate::error::write_decimal(f, u64::from(self.code))?;
         if !self.reason.is_empty() {
-            write!(f, ", reason \"{}\"", self.reason)?;
+            f.write_str(", reason \"")?;
+            f.write_str(&self.reason)?;
+            f.write_str("\"")?;
         }
         f.write_str(if self.was_clean {
             ", clean"

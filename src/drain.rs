@@ -2,21 +2,24 @@
 //!
 //! The browser fires no event when its send buffer drains, and `bufferedAmount` only
 //! changes between tasks: a microtask loop never sees it fall, and `setTimeout(0)` is
-//! clamped to 1-4 ms, 10-40 times a loopback round trip. Measured in Chromium, a send of
-//! up to 64 KiB has drained after exactly one zero-delay task hop (a `MessageChannel`
-//! message), while 1 MiB needs a few hundred hops (about 5 ms). So the watcher re-checks
-//! after zero-delay hops first and, for long drains only, falls back to timers with a
-//! growing interval so a slow network does not keep the page busy. It runs only while a
-//! sender waits, and stops as soon as the level is reached or the socket closes.
+//! clamped to 1-4 ms when chained. Measured in Chromium, a send of up to 64 KiB has drained
+//! after exactly one zero-delay task hop (a `MessageChannel` message), while 1 MiB needs a
+//! few hundred hops (about 5 ms). So the watcher re-checks after zero-delay hops first and,
+//! for long drains only, falls back to timers with a growing interval so a slow network does
+//! not keep the page busy.
+//!
+//! One watcher serves every socket of the thread: a hop checks all sockets that wait, so
+//! 100 sockets flushing at once cost one hop, not 100, and no socket needs a channel of its
+//! own. It runs only while some sender waits.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Weak;
 
 use gloo_timers::callback::Timeout;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageChannel, MessagePort};
 
-use crate::listeners::Listener;
 use crate::socket::Shared;
 use crate::State;
 
@@ -25,104 +28,133 @@ const HOPS: u32 = 64;
 /// The longest timer interval, in milliseconds.
 const MAX_INTERVAL_MS: u32 = 16;
 
-pub(crate) struct Drain {
-    /// `None` where `MessageChannel` is unavailable; then only timers are used.
-    ports: Option<(MessagePort, MessagePort, Listener)>,
-    timer: RefCell<Option<Timeout>>,
-    checks: Cell<u32>,
-    running: Cell<bool>,
-    socket: Weak<Shared>,
+thread_local! {
+    static WATCHER: RefCell<Watcher> = const {
+        RefCell::new(Watcher {
+            hops: None,
+            hop_pending: false,
+            timer: None,
+            waiting: Vec::new(),
+            checks: 0,
+        })
+    };
 }
 
-impl Drain {
-    pub(crate) fn new(socket: Weak<Shared>) -> Self {
-        let ports = MessageChannel::new().ok().map(|channel| {
-            let (port1, port2) = (channel.port1(), channel.port2());
-            let weak = socket.clone();
-            let listener = Listener::new(&port1, "message", move |_: web_sys::Event| {
-                check(&weak);
+/// Both ports (the receiving one is kept too, not left to the garbage collector) and the
+/// closure receiving the hops.
+type Hops = (MessagePort, MessagePort, Closure<dyn FnMut(JsValue)>);
+
+struct Watcher {
+    /// The port pair whose messages are the zero-delay hops, with the closure receiving
+    /// them: created on first use and kept for the thread's lifetime (one per thread, not
+    /// per socket, so not counted by `live_listeners`); `None` inside if `MessageChannel`
+    /// is unavailable.
+    hops: Option<Option<Hops>>,
+    /// A hop has been posted and not yet received.
+    hop_pending: bool,
+    timer: Option<Timeout>,
+    /// Sockets whose sender waits.
+    waiting: Vec<Weak<Shared>>,
+    /// Checks since a socket last started waiting: every check looks at every waiting
+    /// socket, so this is the count of the one that waits the shortest, and a socket that
+    /// starts waiting gets zero-delay hops even while others have fallen back to timers.
+    checks: u32,
+}
+
+/// Runs `f` on this thread's watcher. `try_with`, not `with`: thread-locals are never
+/// destroyed on wasm32, and `with`'s panic path would link the formatting machinery into
+/// every client.
+fn with_watcher<R: Default>(f: impl FnOnce(&mut Watcher) -> R) -> R {
+    WATCHER
+        .try_with(|w| f(&mut w.borrow_mut()))
+        .unwrap_or_default()
+}
+
+/// Starts watching `socket`, whose `drain_target` says for which level.
+pub(crate) fn watch(socket: Weak<Shared>) {
+    with_watcher(|w| {
+        w.waiting.push(socket);
+        w.checks = 0;
+        schedule(w);
+    });
+}
+
+/// Makes sure the next check comes in time.
+fn schedule(w: &mut Watcher) {
+    let checks = w.checks;
+    if checks < HOPS {
+        if w.hop_pending {
+            return;
+        }
+        let hops = w.hops.get_or_insert_with(|| {
+            let channel = MessageChannel::new().ok()?;
+            let on_hop = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {
+                with_watcher(|w| w.hop_pending = false);
+                check();
             });
-            // Ports listened to with addEventListener deliver nothing until started.
-            port1.start();
-            (port1, port2, listener)
+            let port1 = channel.port1();
+            // Setting `onmessage` also starts the port.
+            port1.set_onmessage(Some(on_hop.as_ref().unchecked_ref()));
+            Some((port1, channel.port2(), on_hop))
         });
-        Drain {
-            ports,
-            timer: RefCell::new(None),
-            checks: Cell::new(0),
-            running: Cell::new(false),
-            socket,
-        }
-    }
-
-    /// Starts watching, unless already watching.
-    pub(crate) fn start(&self) {
-        if !self.running.replace(true) {
-            self.checks.set(0);
-            self.schedule();
-        }
-    }
-
-    fn schedule(&self) {
-        let checks = self.checks.get();
-        self.checks.set(checks.saturating_add(1));
-        if checks < HOPS {
-            if let Some((_, port2, _)) = &self.ports {
-                if port2.post_message(&JsValue::UNDEFINED).is_ok() {
-                    return;
-                }
+        if let Some((_, port2, _)) = hops {
+            w.hop_pending = port2.post_message(&JsValue::UNDEFINED).is_ok();
+            if w.hop_pending {
+                return;
             }
         }
+    }
+    if w.timer.is_none() {
         let doublings = checks.saturating_sub(HOPS) / 2;
         let interval = 1u32
             .checked_shl(doublings)
             .unwrap_or(MAX_INTERVAL_MS)
             .min(MAX_INTERVAL_MS);
-        let weak = self.socket.clone();
-        // Replacing the timer drops the one that just fired, which is allowed from its own
-        // callback: wasm-bindgen frees a closure only once its call has returned.
-        *self.timer.borrow_mut() = Some(Timeout::new(interval, move || check(&weak)));
+        w.timer = Some(Timeout::new(interval, || {
+            // Dropping the timer from its own callback is allowed: wasm-bindgen frees a
+            // closure only once its call has returned.
+            let fired = with_watcher(|w| w.timer.take());
+            drop(fired);
+            check();
+        }));
     }
 }
 
-impl Drop for Drain {
-    fn drop(&mut self) {
-        if let Some((port1, port2, _)) = &self.ports {
-            port1.close();
-            port2.close();
-        }
-    }
-}
-
-/// One check: wake the waiting sender if the level is reached or the socket has closed,
-/// otherwise check again later.
-fn check(socket: &Weak<Shared>) {
-    let Some(shared) = socket.upgrade() else {
-        return;
-    };
-    let target = shared.inner.borrow().drain_target;
-    let drain = shared.drain.borrow();
-    let Some(drain) = drain.as_ref() else {
-        return;
-    };
-    let done = match target {
-        None => true,
-        Some(target) => {
-            shared.buffered_amount() <= target
-                || !matches!(shared.state(), State::Open | State::Connecting)
-        }
-    };
-    if done {
-        drain.running.set(false);
-        let waker = {
-            let mut inner = shared.inner.borrow_mut();
-            inner.drain_target = None;
-            inner.sink_waker.take()
+/// One check of every waiting socket: wake each sender whose level is reached or whose
+/// socket has closed, and schedule the next check for the others.
+fn check() {
+    let mut waiting = with_watcher(|w| std::mem::take(&mut w.waiting));
+    waiting.retain(|socket| {
+        let Some(shared) = socket.upgrade() else {
+            return false;
         };
-        if let Some(waker) = waker {
-            waker.wake();
+        let mut inner = shared.inner.borrow_mut();
+        let reached = match inner.drain_target {
+            None => true,
+            Some(target) => {
+                shared.buffered_amount() <= target
+                    || !matches!(shared.state(), State::Open | State::Connecting)
+            }
+        };
+        if reached {
+            inner.drain_target = None;
+            let waker = inner.sink_waker.take();
+            drop(inner);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
         }
-    } else {
-        drain.schedule();
-    }
+        !reached
+    });
+    with_watcher(|w| {
+        // A socket that started waiting during this check is already in `waiting`, with
+        // its hop scheduled.
+        w.waiting.append(&mut waiting);
+        if w.waiting.is_empty() {
+            w.timer = None;
+        } else {
+            w.checks = w.checks.saturating_add(1);
+            schedule(w);
+        }
+    });
 }

@@ -88,44 +88,87 @@ pub enum Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Plain `write_str` calls, no `write!`: the formatting machinery (`fmt::write`,
+        // padding, integer formatting) would otherwise be linked into every client that
+        // prints an error. Strings are quoted with `"`, not `{:?}`, for the same reason.
         match self {
-            // Quoted with `"{}"`, not `{:?}`: Debug escaping would pull Unicode tables into
-            // every client's binary.
-            Error::InvalidUrl { url, message } => write!(f, "invalid url \"{url}\": {message}"),
-            Error::InvalidProtocol { protocol, message } => {
-                write!(f, "invalid subprotocol \"{protocol}\": {message}")
+            Error::InvalidUrl { url, message } => {
+                write_all(f, &["invalid url \"", url, "\": ", message])
             }
-            Error::Security { message } => write!(f, "security error: {message}"),
-            Error::ConnectFailed(event) => write!(f, "connection failed ({event})"),
+            Error::InvalidProtocol { protocol, message } => {
+                write_all(f, &["invalid subprotocol \"", protocol, "\": ", message])
+            }
+            Error::Security { message } => write_all(f, &["security error: ", message]),
+            Error::ConnectFailed(event) => {
+                f.write_str("connection failed (")?;
+                fmt::Display::fmt(event, f)?;
+                f.write_str(")")
+            }
             Error::Timeout => f.write_str("timed out while connecting"),
             Error::InvalidCloseCode(code) => {
-                write!(
-                    f,
-                    "invalid close code {code}: only 1000 and 3000..=4999 may be sent"
-                )
+                f.write_str("invalid close code ")?;
+                write_decimal(f, u64::from(*code))?;
+                f.write_str(": only 1000 and 3000..=4999 may be sent")
             }
-            Error::ReasonTooLong { len } => write!(
-                f,
-                "close reason is {len} bytes long, more than the {} allowed",
-                crate::MAX_REASON_BYTES
-            ),
-            Error::NotOpen(state) => write!(f, "websocket is not open (state: {state})"),
-            Error::ConnectionLost(event) => write!(f, "connection lost ({event})"),
+            Error::ReasonTooLong { len } => {
+                f.write_str("close reason is ")?;
+                write_decimal(f, *len as u64)?;
+                f.write_str(" bytes long, more than the ")?;
+                write_decimal(f, crate::MAX_REASON_BYTES as u64)?;
+                f.write_str(" allowed")
+            }
+            Error::NotOpen(state) => {
+                write_all(f, &["websocket is not open (state: ", state.as_str(), ")"])
+            }
+            Error::ConnectionLost(event) => {
+                f.write_str("connection lost (")?;
+                fmt::Display::fmt(event, f)?;
+                f.write_str(")")
+            }
             Error::IdleTimeout => f.write_str("nothing received within the idle timeout"),
-            Error::ReceiveQueueFull { messages, bytes } => write!(
-                f,
-                "receive queue full ({messages} messages, {bytes} bytes): connection closed"
-            ),
-            Error::OutboxFull { messages, bytes } => write!(
-                f,
-                "outbox full ({messages} messages, {bytes} bytes) while disconnected"
-            ),
-            Error::Unsupported { feature } => {
-                write!(f, "not supported by this browser: {feature}")
+            Error::ReceiveQueueFull { messages, bytes } => {
+                f.write_str("receive queue full (")?;
+                write_counts(f, *messages, *bytes)?;
+                f.write_str("): connection closed")
             }
-            Error::Js { name, message } => write!(f, "{name}: {message}"),
+            Error::OutboxFull { messages, bytes } => {
+                f.write_str("outbox full (")?;
+                write_counts(f, *messages, *bytes)?;
+                f.write_str(")")
+            }
+            Error::Unsupported { feature } => {
+                write_all(f, &["not supported by this browser: ", feature])
+            }
+            Error::Js { name, message } => write_all(f, &[name, ": ", message]),
         }
     }
+}
+
+fn write_all(f: &mut fmt::Formatter<'_>, parts: &[&str]) -> fmt::Result {
+    parts.iter().try_for_each(|part| f.write_str(part))
+}
+
+/// `n` in decimal, without the integer formatting machinery (and without indexing, whose
+/// bounds-check panic message would link it back in).
+pub(crate) fn write_decimal(f: &mut fmt::Formatter<'_>, n: u64) -> fmt::Result {
+    let mut unit = 1;
+    while n / unit >= 10 {
+        unit *= 10;
+    }
+    loop {
+        fmt::Write::write_char(f, char::from(b'0' + (n / unit % 10) as u8))?;
+        if unit == 1 {
+            return Ok(());
+        }
+        unit /= 10;
+    }
+}
+
+fn write_counts(f: &mut fmt::Formatter<'_>, messages: usize, bytes: usize) -> fmt::Result {
+    write_decimal(f, messages as u64)?;
+    f.write_str(" messages, ")?;
+    write_decimal(f, bytes as u64)?;
+    f.write_str(" bytes")
 }
 
 impl std::error::Error for Error {}
@@ -221,6 +264,43 @@ mod tests {
         assert_eq!(
             Error::ReasonTooLong { len: 124 }.to_string(),
             "close reason is 124 bytes long, more than the 123 allowed"
+        );
+        assert_eq!(
+            Error::OutboxFull {
+                messages: 0,
+                bytes: 18_446_744_073_709,
+            }
+            .to_string(),
+            "outbox full (0 messages, 18446744073709 bytes)"
+        );
+        assert_eq!(
+            Error::ReceiveQueueFull {
+                messages: 10,
+                bytes: 1_048_577,
+            }
+            .to_string(),
+            "receive queue full (10 messages, 1048577 bytes): connection closed"
+        );
+        assert_eq!(
+            Error::ConnectionLost(CloseEvent {
+                code: 4000,
+                reason: "bye".into(),
+                was_clean: true,
+            })
+            .to_string(),
+            "connection lost (code 4000, reason \"bye\", clean)"
+        );
+        assert_eq!(
+            Error::InvalidCloseCode(0).to_string(),
+            "invalid close code 0: only 1000 and 3000..=4999 may be sent"
+        );
+        assert_eq!(
+            Error::InvalidUrl {
+                url: "x".into(),
+                message: "bad".into()
+            }
+            .to_string(),
+            "invalid url \"x\": bad"
         );
         assert_eq!(
             Error::Js {

@@ -615,7 +615,9 @@ fn bytes_of(buffer: &JsValue, offset: f64, length: f64) -> Vec<u8> {
     let (Some(offset), Some(length)) = (to_u32(offset), to_u32(length)) else {
         return Vec::new();
     };
-    Uint8Array::new_with_byte_offset_and_length(buffer, offset, length).to_vec()
+    crate::message::bytes_of(&Uint8Array::new_with_byte_offset_and_length(
+        buffer, offset, length,
+    ))
 }
 
 fn to_u32(value: f64) -> Option<u32> {
@@ -634,7 +636,7 @@ fn message_from_js(data: &JsValue) -> Result<Message, JsValue> {
         return Ok(Message::Text(text));
     }
     if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
-        return Ok(Message::Binary(bytes.to_vec()));
+        return Ok(Message::Binary(crate::message::bytes_of(bytes)));
     }
     if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
         return Ok(Message::Binary(bytes_of(

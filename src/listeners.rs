@@ -16,7 +16,14 @@ thread_local! {
 /// It returns to its previous value once every socket (and every [`Handle`](crate::Handle)
 /// and close future) created since has been dropped, which makes it useful in leak tests.
 pub fn live_listeners() -> usize {
-    LIVE.with(Cell::get)
+    LIVE.try_with(Cell::get).unwrap_or(0)
+}
+
+/// Adds `delta` (1 or -1) to the count. `try_with`, not `with`: thread-locals are never
+/// destroyed on wasm32, and `with`'s panic path would link the formatting machinery into
+/// every client.
+fn count(delta: isize) {
+    let _ = LIVE.try_with(|live| live.set(live.get().saturating_add_signed(delta)));
 }
 
 /// Counts one live JS callback other than a [`Listener`] (a timer) for [`live_listeners`].
@@ -25,14 +32,14 @@ pub(crate) struct LiveToken(());
 
 impl LiveToken {
     pub(crate) fn new() -> Self {
-        LIVE.with(|live| live.set(live.get() + 1));
+        count(1);
         LiveToken(())
     }
 }
 
 impl Drop for LiveToken {
     fn drop(&mut self) {
-        LIVE.with(|live| live.set(live.get().saturating_sub(1)));
+        count(-1);
     }
 }
 
@@ -54,7 +61,7 @@ impl Listener {
         let closure = Closure::new(move |event: JsValue| handler(event.unchecked_into()));
         // addEventListener only throws for a callback that is not callable.
         let _ = target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
-        LIVE.with(|live| live.set(live.get() + 1));
+        count(1);
         Listener {
             target: target.clone(),
             kind,
@@ -68,7 +75,7 @@ impl Drop for Listener {
         let _ = self
             .target
             .remove_event_listener_with_callback(self.kind, self.closure.as_ref().unchecked_ref());
-        LIVE.with(|live| live.set(live.get().saturating_sub(1)));
+        count(-1);
     }
 }
 

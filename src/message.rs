@@ -1,3 +1,23 @@
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Uint8Array.prototype.set.call(dst, src)`: copies `src` into `dst` (a view of wasm
+    /// memory), which must be at least as long.
+    #[wasm_bindgen(js_namespace = Uint8Array, js_name = "prototype.set.call")]
+    fn copy_into(dst: &mut [u8], src: &Uint8Array);
+}
+
+/// The bytes of `array`, copied into wasm memory in one call. `Uint8Array::to_vec` does the
+/// same but asserts the length it has just read, and that assertion's formatting code would
+/// be linked into every client.
+pub(crate) fn bytes_of(array: &Uint8Array) -> Vec<u8> {
+    let mut bytes = vec![0; array.length() as usize];
+    copy_into(&mut bytes, array);
+    bytes
+}
+
 /// One WebSocket message, as received from or sent to the peer.
 ///
 /// Text frames become [`Message::Text`], binary frames (`ArrayBuffer` or `Blob`) become

@@ -17,10 +17,10 @@ use web_sys::{Blob, MessageEvent};
 use crate::builder::Builder;
 use crate::builder::{default_backend, Backend};
 use crate::close::check_reason;
-use crate::drain::Drain;
 use crate::error::{from_constructor, from_js};
 use crate::keepalive::{Activity, Due, Keepalive, KeepaliveConfig};
 use crate::listeners::Listener;
+use crate::message::bytes_of;
 use crate::stream_backend::StreamSocket;
 use crate::{BinaryType, CloseCode, CloseEvent, Error, Message, State};
 
@@ -28,11 +28,30 @@ use crate::{BinaryType, CloseCode, CloseEvent, Error, Message, State};
 /// but browsers refuse every code but 1000 and 3000..=4999 from pages; 4009 mirrors it.
 pub const QUEUE_FULL_CODE: u16 = 4009;
 
+/// A Blob message being read.
+type BlobRead = Pin<Box<dyn Future<Output = Result<Message, Error>>>>;
+
+/// Starts reading a `Blob` message: the read and the Blob's size, `None` if `data` is not a
+/// Blob. Reached only through a function pointer that [`Builder::binary_type`] stores for
+/// [`BinaryType::Blob`], so programs that keep `ArrayBuffer` link none of it.
+pub(crate) type ReadBlob = fn(&JsValue) -> Option<(BlobRead, usize)>;
+
+pub(crate) fn read_blob(data: &JsValue) -> Option<(BlobRead, usize)> {
+    let blob = data.dyn_ref::<Blob>()?;
+    let read = JsFuture::from(blob.array_buffer());
+    let read: BlobRead = Box::pin(async move {
+        read.await
+            .map(|buffer| Message::Binary(bytes_of(&Uint8Array::new(&buffer))))
+            .map_err(from_js)
+    });
+    Some((read, blob.size() as usize))
+}
+
 /// A received item waiting for `poll_next`, in wire order.
 enum Incoming {
     Ready(Result<Message, Error>),
     /// A `Blob` being read, and its size; everything behind it waits, so order is kept.
-    Blob(JsFuture, usize),
+    Blob(Pin<Box<dyn Future<Output = Result<Message, Error>>>>, usize),
 }
 
 impl Incoming {
@@ -108,11 +127,11 @@ pub(crate) struct Shared {
     pub(crate) transport: Transport,
     pub(crate) inner: RefCell<Inner>,
     listeners: RefCell<Listeners>,
-    pub(crate) drain: RefCell<Option<Drain>>,
     high_water_mark: u64,
     keepalive_config: KeepaliveConfig,
     keepalive: RefCell<Option<Keepalive>>,
     max_queued: Option<(usize, usize)>,
+    read_blob: Option<ReadBlob>,
 }
 
 impl Shared {
@@ -129,57 +148,42 @@ impl Shared {
                 transport,
                 inner: RefCell::new(Inner::default()),
                 listeners: RefCell::new(listeners),
-                drain: RefCell::new(None),
                 high_water_mark: builder.high_water_mark as u64,
                 keepalive_config: builder.keepalive.clone(),
                 keepalive: RefCell::new(None),
                 max_queued: builder.max_queued,
+                read_blob: builder.read_blob,
             }
         })
     }
 
     fn listen(ws: &web_sys::WebSocket, weak: &Weak<Shared>) -> Listeners {
-        {
-            let target: &web_sys::EventTarget = ws.as_ref();
-            let on_open = {
-                let weak = weak.clone();
-                Listener::new(target, "open", move |_: web_sys::Event| {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.on_open();
-                    }
-                })
-            };
-            let on_message = {
-                let weak = weak.clone();
-                Listener::new(target, "message", move |event: MessageEvent| {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.on_message(&event);
-                    }
-                })
-            };
-            let on_error = {
-                let weak = weak.clone();
-                Listener::new(target, "error", move |_: web_sys::Event| {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.on_error();
-                    }
-                })
-            };
-            let on_close = {
-                let weak = weak.clone();
-                Listener::new(target, "close", move |event: web_sys::CloseEvent| {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.on_close_event(CloseEvent::from_event(&event));
-                    }
-                })
-            };
-            Listeners {
-                open: Some(on_open),
-                message: Some(on_message),
-                error: Some(on_error),
-                close: Some(on_close),
-                error_check: None,
-            }
+        let target: &web_sys::EventTarget = ws.as_ref();
+        // One closure type for all four events (the kind is data, not type), so the
+        // closure glue is generated once.
+        let listen = |kind: &'static str| {
+            let weak = weak.clone();
+            Listener::new(target, kind, move |event: JsValue| {
+                if let Some(shared) = weak.upgrade() {
+                    shared.dispatch(kind, event);
+                }
+            })
+        };
+        Listeners {
+            open: Some(listen("open")),
+            message: Some(listen("message")),
+            error: Some(listen("error")),
+            close: Some(listen("close")),
+            error_check: None,
+        }
+    }
+
+    fn dispatch(self: &Rc<Self>, kind: &str, event: JsValue) {
+        match kind {
+            "message" => self.on_message(event.unchecked_ref()),
+            "open" => self.on_open(),
+            "error" => self.on_error(),
+            _ => self.on_close_event(CloseEvent::from_event(event.unchecked_ref())),
         }
     }
 
@@ -254,9 +258,9 @@ impl Shared {
         let item = if let Some(text) = data.as_string() {
             Incoming::Ready(Ok(Message::Text(text)))
         } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-            Incoming::Ready(Ok(Message::Binary(Uint8Array::new(buffer).to_vec())))
-        } else if let Some(blob) = data.dyn_ref::<Blob>() {
-            Incoming::Blob(JsFuture::from(blob.array_buffer()), blob.size() as usize)
+            Incoming::Ready(Ok(Message::Binary(bytes_of(&Uint8Array::new(buffer)))))
+        } else if let Some((read, size)) = self.read_blob.and_then(|read_blob| read_blob(&data)) {
+            Incoming::Blob(read, size)
         } else {
             Incoming::Ready(Err(Error::Js {
                 name: "TypeError".into(),
@@ -385,7 +389,7 @@ impl Shared {
         Poll::Pending
     }
 
-    /// Waits until `bufferedAmount` is at most `target`; see [`Drain`] for the schedule.
+    /// Waits until `bufferedAmount` is at most `target`; see `drain.rs` for the schedule.
     fn poll_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
         if self.buffered_amount() <= target {
             return Poll::Ready(());
@@ -393,16 +397,18 @@ impl Shared {
         {
             let mut inner = self.inner.borrow_mut();
             store_waker(&mut inner.sink_waker, cx.waker());
-            inner.drain_target = Some(inner.drain_target.map_or(target, |t| t.min(target)));
+            if inner.drain_target.is_some() {
+                // Already watched (see `drain.rs`); a lower level is checked from now on.
+                inner.drain_target = inner.drain_target.map(|t| t.min(target));
+                return Poll::Pending;
+            }
+            inner.drain_target = Some(target);
         }
         if let Transport::Stream(_) = self.transport {
             // Completed writes wake the sender (`stream_written`).
             return Poll::Pending;
         }
-        let mut drain = self.drain.borrow_mut();
-        drain
-            .get_or_insert_with(|| Drain::new(Rc::downgrade(self)))
-            .start();
+        crate::drain::watch(Rc::downgrade(self));
         Poll::Pending
     }
 
@@ -475,8 +481,6 @@ impl Shared {
             )
         };
         drop(released);
-        let drain = self.drain.borrow_mut().take();
-        drop(drain);
         let keepalive = self.keepalive.borrow_mut().take();
         drop(keepalive);
         let queue = {
@@ -693,17 +697,10 @@ impl Stream for WebSocket {
         match inner.queue.front_mut() {
             Some(Incoming::Blob(read, size)) => {
                 let size = *size;
-                let result = match Pin::new(read).poll(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(result) => result,
-                };
+                let result = ready!(read.as_mut().poll(cx));
                 inner.queue.pop_front();
                 inner.queued_bytes = inner.queued_bytes.saturating_sub(size);
-                return Poll::Ready(Some(
-                    result
-                        .map(|buffer| Message::Binary(Uint8Array::new(&buffer).to_vec()))
-                        .map_err(from_js),
-                ));
+                return Poll::Ready(Some(result));
             }
             Some(Incoming::Ready(_)) => {
                 if let Some(item) = inner.queue.pop_front() {
@@ -769,14 +766,9 @@ impl Sink<Message> for WebSocket {
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let shared = &self.shared;
         match shared.state() {
-            State::Open => {
-                shared
-                    .poll_drained(shared.high_water_mark, cx)
-                    .map(|()| match shared.state() {
-                        State::Open => Ok(()),
-                        state => Err(Error::NotOpen(state)),
-                    })
-            }
+            // `readyState` and `bufferedAmount` only change between tasks, so the state
+            // read above still holds when the level is reached within this same poll.
+            State::Open => shared.poll_drained(shared.high_water_mark, cx).map(Ok),
             State::Connecting => {
                 store_waker(&mut shared.inner.borrow_mut().sink_waker, cx.waker());
                 Poll::Pending

@@ -300,9 +300,11 @@ impl StreamSocket for StreamTransport {
         Poll::Ready(Some(if let Some(text) = value.as_string() {
             Ok(Message::Text(text))
         } else if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-            Ok(Message::Binary(bytes.to_vec()))
+            Ok(Message::Binary(crate::message::bytes_of(bytes)))
         } else if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
-            Ok(Message::Binary(Uint8Array::new(buffer).to_vec()))
+            Ok(Message::Binary(crate::message::bytes_of(&Uint8Array::new(
+                buffer,
+            ))))
         } else {
             Err(from_js(JsValue::from(js_sys::TypeError::new(
                 "unsupported message data from WebSocketStream",

@@ -184,3 +184,51 @@ async fn ping_pong_with_send_await() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn a_stalled_sender_does_not_hold_back_other_sockets() {
+    // Every socket of a thread shares one drain watcher: senders on 20 echo sockets, all
+    // waiting for their buffers at once, are each woken while a sender on a socket whose
+    // peer never reads stays pending, and that one still fails cleanly when closed.
+    within(120, async {
+        let mut stalled_ws = WebSocket::builder(url("/noread"))
+            .high_water_mark(MIB)
+            .connect()
+            .await
+            .unwrap();
+        let handle = stalled_ws.handle();
+        let chunk = pattern(MIB, 9);
+        if !is_webkit() {
+            // WebKit never holds a sender back (see high_water_mark_bounds_the_buffer).
+            while finishes_within(3000, stalled_ws.feed(Message::Binary(chunk.clone())))
+                .await
+                .is_some()
+            {}
+        }
+        let stalled = stalled_ws.send(Message::Binary(chunk.clone()));
+        let echoes = futures::future::join_all((0..20u32).map(|n| async move {
+            let mut ws = connect("/echo").await;
+            for i in 0..20u32 {
+                let payload = pattern(1000 + i as usize, n * 100 + i);
+                ws.send(Message::Binary(payload.clone())).await.unwrap();
+                assert_eq!(ws.buffered_amount(), 0, "socket {n}, send {i}");
+                assert_eq!(next_message(&mut ws).await, Message::Binary(payload));
+            }
+            ws.close(CloseCode::NORMAL, "").await.unwrap();
+        }));
+        let stalled = match futures::future::select(Box::pin(stalled), Box::pin(echoes)).await {
+            futures::future::Either::Right((_, stalled)) => stalled,
+            futures::future::Either::Left((result, _)) => {
+                assert!(is_webkit(), "the stalled send finished first: {result:?}");
+                return;
+            }
+        };
+        let _closing = handle.close(CloseCode::new(4000).unwrap(), "stop");
+        let result = stalled.await;
+        assert!(
+            matches!(result, Err(Error::NotOpen(State::Closing | State::Closed))),
+            "{result:?}"
+        );
+    })
+    .await;
+}

@@ -778,7 +778,7 @@ async fn outbox_overflow_is_an_error_while_disconnected() {
                 bytes: 11
             }
             .to_string(),
-            "outbox full (2 messages, 11 bytes) while disconnected"
+            "outbox full (2 messages, 11 bytes)"
         );
         ws.close(CloseCode::NORMAL, "").await.unwrap();
         assert_eq!(
