@@ -268,10 +268,10 @@ mod tests {
         assert_eq!(
             Error::OutboxFull {
                 messages: 0,
-                bytes: 18_446_744_073_709,
+                bytes: usize::MAX,
             }
             .to_string(),
-            "outbox full (0 messages, 18446744073709 bytes)"
+            format!("outbox full (0 messages, {} bytes)", usize::MAX)
         );
         assert_eq!(
             Error::ReceiveQueueFull {
