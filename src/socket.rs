@@ -132,6 +132,10 @@ pub(crate) struct Shared {
     keepalive: RefCell<Option<Keepalive>>,
     max_queued: Option<(usize, usize)>,
     read_blob: Option<ReadBlob>,
+    /// An upper bound of `bufferedAmount`: the value last read plus the bytes sent since
+    /// (only our own sends make it grow, synchronously, by their UTF-8 or byte length). While
+    /// it is under the high-water mark, `poll_ready` needs no DOM read.
+    buffered_bound: std::cell::Cell<u64>,
 }
 
 impl Shared {
@@ -153,6 +157,7 @@ impl Shared {
                 keepalive: RefCell::new(None),
                 max_queued: builder.max_queued,
                 read_blob: builder.read_blob,
+                buffered_bound: std::cell::Cell::new(0),
             }
         })
     }
@@ -391,7 +396,12 @@ impl Shared {
 
     /// Waits until `bufferedAmount` is at most `target`; see `drain.rs` for the schedule.
     fn poll_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
-        if self.buffered_amount() <= target {
+        if self.buffered_bound.get() <= target {
+            return Poll::Ready(());
+        }
+        let buffered = self.buffered_amount();
+        self.buffered_bound.set(buffered);
+        if buffered <= target {
             return Poll::Ready(());
         }
         {
@@ -425,6 +435,11 @@ impl Shared {
             .map_err(from_js)?,
             Transport::Stream(stream) => stream.send(message, Rc::downgrade(self))?,
         }
+        self.buffered_bound.set(
+            self.buffered_bound
+                .get()
+                .saturating_add(message.len() as u64),
+        );
         self.inner.borrow_mut().activity.sent += 1;
         Ok(())
     }
