@@ -40,7 +40,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::{
-    BinaryType, CloseCode, CloseEvent, Error, Handle, Message, WebSocket, DEFAULT_HIGH_WATER_MARK,
+    Backend, BinaryType, CloseCode, CloseEvent, Error, Handle, Message, WebSocket,
+    DEFAULT_HIGH_WATER_MARK,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -67,6 +68,29 @@ export interface ConnectOptions {
   highWaterMark?: number;
   /** Milliseconds to wait for the connection to open before failing with `Timeout`. */
   connectTimeout?: number;
+  /**
+   * Milliseconds without a received message after which the connection counts as lost: it
+   * is closed (1000, "idle timeout") and iteration throws `IdleTimeout` after the messages
+   * already received.
+   */
+  idleTimeout?: number;
+  /**
+   * Sends `message` after `interval` milliseconds (up to 1.25 intervals) without a send.
+   * Browsers cannot send ping frames, so this is an application message.
+   */
+  heartbeat?: { interval: number; message: SendData };
+  /**
+   * Bounds the messages and bytes received but not yet iterated (each unbounded if
+   * absent). Past a bound the socket is closed with code 4009 and iteration throws
+   * `ReceiveQueueFull` after the queued messages.
+   */
+  maxQueued?: { messages?: number; bytes?: number };
+  /**
+   * `"classic"` (default): the `WebSocket` object. `"stream"`: `WebSocketStream`, which
+   * reads from the network only while you iterate (rejects with `Unsupported` where the
+   * browser lacks it). `"auto"`: `"stream"` where available, else `"classic"`.
+   */
+  backend?: "classic" | "stream" | "auto";
 }
 
 /** How a connection ended: the fields of the browser's `CloseEvent`. */
@@ -90,6 +114,9 @@ export type SocketErrorName =
   | "ReasonTooLong"
   | "NotOpen"
   | "ConnectionLost"
+  | "IdleTimeout"
+  | "ReceiveQueueFull"
+  | "Unsupported"
   | "Js";
 
 /**
@@ -106,6 +133,9 @@ export type SocketError =
   | (Error & { name: "ReasonTooLong"; len: number })
   | (Error & { name: "NotOpen"; state: SocketState })
   | (Error & { name: "ConnectionLost" } & CloseResult)
+  | (Error & { name: "IdleTimeout" })
+  | (Error & { name: "ReceiveQueueFull"; messages: number; bytes: number })
+  | (Error & { name: "Unsupported"; feature: string })
   | (Error & { name: "Js"; jsName: string });
 
 export interface Socket extends AsyncIterable<Message> {
@@ -678,6 +708,58 @@ fn option(options: &JsValue, key: &str) -> JsValue {
     Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// A duration option in milliseconds (`label` names it in errors): `None` when absent,
+/// a `TypeError` for a non-number, a `RangeError` for NaN, infinities and negatives.
+fn millis_option(object: &JsValue, key: &str, label: &str) -> Result<Option<Duration>, JsValue> {
+    let value = option(object, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let Some(millis) = value.as_f64() else {
+        return Err(type_error(&format!(
+            "{label} must be a number of milliseconds, not {}",
+            describe(&value)
+        )));
+    };
+    if !(millis.is_finite() && millis >= 0.0) {
+        return Err(range_error(&format!(
+            "{label} must be a finite number of milliseconds, 0 or more, not {}",
+            describe_value(&value)
+        )));
+    }
+    Ok(Some(
+        Duration::try_from_secs_f64(millis / 1000.0).unwrap_or(Duration::MAX),
+    ))
+}
+
+/// A count option (`label` names it in errors, `unit` follows "0 or more"): `None` when
+/// absent, a `TypeError` for a non-number, a `RangeError` for NaN and negatives. Saturates:
+/// `Infinity` (or anything above `usize::MAX`) means no limit.
+fn count_option(
+    object: &JsValue,
+    key: &str,
+    label: &str,
+    unit: &str,
+) -> Result<Option<usize>, JsValue> {
+    let value = option(object, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let Some(count) = value.as_f64() else {
+        return Err(type_error(&format!(
+            "{label} must be a number, not {}",
+            describe(&value)
+        )));
+    };
+    if count.is_nan() || count < 0.0 {
+        return Err(range_error(&format!(
+            "{label} must be 0 or more{unit}, not {}",
+            describe_value(&value)
+        )));
+    }
+    Ok(Some(count as usize))
+}
+
 /// Reads `Socket.connect`'s arguments into a builder and the high-water mark it uses.
 fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, usize), JsValue> {
     let url = match url.as_string() {
@@ -746,41 +828,73 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
         }
     }
 
-    let mark = option(options, "highWaterMark");
-    if !mark.is_undefined() && !mark.is_null() {
-        let Some(bytes) = mark.as_f64() else {
-            return Err(type_error(&format!(
-                "options.highWaterMark must be a number, not {}",
-                describe(&mark)
-            )));
-        };
-        if bytes.is_nan() || bytes < 0.0 {
-            return Err(range_error(&format!(
-                "options.highWaterMark must be 0 or more bytes, not {}",
-                describe_value(&mark)
-            )));
-        }
-        // Saturates: Infinity (or anything above usize::MAX) means "never wait".
-        high_water_mark = bytes as usize;
-        builder = builder.high_water_mark(high_water_mark);
+    if let Some(bytes) = count_option(options, "highWaterMark", "options.highWaterMark", " bytes")?
+    {
+        high_water_mark = bytes;
+        builder = builder.high_water_mark(bytes);
     }
 
-    let timeout = option(options, "connectTimeout");
-    if !timeout.is_undefined() && !timeout.is_null() {
-        let Some(millis) = timeout.as_f64() else {
+    if let Some(timeout) = millis_option(options, "connectTimeout", "options.connectTimeout")? {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(timeout) = millis_option(options, "idleTimeout", "options.idleTimeout")? {
+        builder = builder.idle_timeout(timeout);
+    }
+
+    let heartbeat = option(options, "heartbeat");
+    if !heartbeat.is_undefined() && !heartbeat.is_null() {
+        if !heartbeat.is_object() {
             return Err(type_error(&format!(
-                "options.connectTimeout must be a number of milliseconds, not {}",
-                describe(&timeout)
-            )));
-        };
-        if !(millis.is_finite() && millis >= 0.0) {
-            return Err(range_error(&format!(
-                "options.connectTimeout must be a finite number of milliseconds, 0 or more, not {}",
-                describe_value(&timeout)
+                "options.heartbeat must be an object {{ interval, message }}, not {}",
+                describe(&heartbeat)
             )));
         }
-        let timeout = Duration::try_from_secs_f64(millis / 1000.0).unwrap_or(Duration::MAX);
-        builder = builder.connect_timeout(timeout);
+        let Some(interval) = millis_option(&heartbeat, "interval", "options.heartbeat.interval")?
+        else {
+            return Err(type_error(
+                "options.heartbeat.interval must be a number of milliseconds, not undefined",
+            ));
+        };
+        if interval.is_zero() {
+            return Err(range_error(
+                "options.heartbeat.interval must be more than 0 milliseconds",
+            ));
+        }
+        let message = option(&heartbeat, "message");
+        let message = message_from_js(&message).map_err(|_| {
+            type_error(&format!(
+                "options.heartbeat.message must be a string, an ArrayBuffer or an ArrayBufferView, not {}",
+                describe(&message)
+            ))
+        })?;
+        builder = builder.heartbeat(interval, message);
+    }
+
+    let max_queued = option(options, "maxQueued");
+    if !max_queued.is_undefined() && !max_queued.is_null() {
+        if !max_queued.is_object() {
+            return Err(type_error(&format!(
+                "options.maxQueued must be an object {{ messages, bytes }}, not {}",
+                describe(&max_queued)
+            )));
+        }
+        let messages = count_option(&max_queued, "messages", "options.maxQueued.messages", "")?;
+        let bytes = count_option(&max_queued, "bytes", "options.maxQueued.bytes", " bytes")?;
+        builder = builder.max_queued(messages.unwrap_or(usize::MAX), bytes.unwrap_or(usize::MAX));
+    }
+
+    let backend = option(options, "backend");
+    match backend.as_string().as_deref() {
+        Some("classic") => builder = builder.backend(Backend::Classic),
+        Some("stream") => builder = builder.backend(Backend::Stream),
+        Some("auto") => builder = builder.backend(Backend::Auto),
+        _ if backend.is_undefined() || backend.is_null() => {}
+        _ => {
+            return Err(type_error(&format!(
+                "options.backend must be \"classic\", \"stream\" or \"auto\", not {}",
+                describe_value(&backend)
+            )))
+        }
     }
     Ok((builder, high_water_mark))
 }

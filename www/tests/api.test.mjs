@@ -9,7 +9,9 @@
 // - close(code, reason) result shape, `closed`, state "closing" at once, idempotent close
 // - every error name that JS can trigger, with its message and fields: InvalidUrl,
 //   InvalidProtocol, Security, ConnectFailed, Timeout, InvalidCloseCode, ReasonTooLong,
-//   NotOpen, ConnectionLost (`Js` wraps browser exceptions that JS cannot provoke here)
+//   NotOpen, ConnectionLost, IdleTimeout, ReceiveQueueFull, Unsupported (`Js` wraps browser
+//   exceptions that JS cannot provoke here)
+// - the options heartbeat, idleTimeout, maxQueued and backend
 // - bad argument types reject with TypeError / RangeError and never break the socket
 
 import assert from "node:assert/strict";
@@ -370,6 +372,146 @@ describe("iteration and close", () => {
     assert.deepEqual(r.a, { code: 1000, reason: "", wasClean: true });
     assert.deepEqual(r.b, { code: 4321, reason: "server says bye", wasClean: true });
     assert.deepEqual(r.bDone, { value: undefined, done: true });
+  });
+});
+
+describe("options", () => {
+  test("heartbeat sends its message after a quiet interval (text and bytes)", async () => {
+    const r = await run(async ({ ws }) => {
+      const out = {};
+      for (const [name, message] of [["text", "hb"], ["bytes", new Uint8Array([1, 2, 3])]]) {
+        const s = await lib.Socket.connect(`${ws}/echo`, { heartbeat: { interval: 80, message } });
+        const t0 = performance.now();
+        const first = (await s.next()).value;
+        out[name] = { first: typeof first === "string" ? first : [...first], waited: performance.now() - t0 };
+        await s.close();
+      }
+      return out;
+    });
+    assert.equal(r.text.first, "hb");
+    assert.deepEqual(r.bytes.first, [1, 2, 3]);
+    // Never before one interval of quiet (timers may fire a little early: 5 ms slack).
+    assert.ok(r.text.waited >= 75, `heartbeat after ${r.text.waited} ms`);
+  });
+
+  test("idleTimeout closes with 1000 and ends the iteration with IdleTimeout", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/silent`, { idleTimeout: 150 });
+      let error;
+      try {
+        for await (const _ of s) {
+          // /silent never sends
+        }
+      } catch (e) {
+        error = describeError(e);
+      }
+      const closed = await s.closed;
+      return { error, closed, state: s.state };
+    });
+    assert.equal(r.error.name, "IdleTimeout");
+    assert.equal(r.error.message, "nothing received within the idle timeout");
+    assert.deepEqual(r.closed, { code: 1000, reason: "idle timeout", wasClean: true });
+    assert.equal(r.state, "closed");
+  });
+
+  test("maxQueued closes (4009), yields what was queued, then ReceiveQueueFull", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/flood?n=2000&size=16&kind=binary`, {
+        maxQueued: { messages: 10 },
+      });
+      // Do not read until the socket has closed: the queue passes the bound meanwhile.
+      const closed = await s.closed;
+      let received = 0;
+      let error;
+      try {
+        for await (const msg of s) {
+          if (msg.byteLength === 16) received += 1;
+        }
+      } catch (e) {
+        error = describeError(e);
+      }
+      return { closed, received, error };
+    });
+    // 4009 is our close; the peer may have finished the flood and closed (1000) first, its
+    // close frame crossing ours.
+    assert.ok([4009, 1000].includes(r.closed.code), JSON.stringify(r.closed));
+    assert.equal(r.error.name, "ReceiveQueueFull");
+    assert.equal(r.error.fields.messages, 11);
+    assert.equal(r.error.fields.bytes, 11 * 16);
+    assert.equal(r.received, 11);
+    assert.match(r.error.message, /^receive queue full \(11 messages, 176 bytes\): connection closed$/);
+  });
+
+  test("backend stream and auto carry messages; stream without WebSocketStream is Unsupported", async () => {
+    const r = await run(async ({ ws }) => {
+      const out = {};
+      for (const backend of ["classic", "stream", "auto"]) {
+        const s = await lib.Socket.connect(`${ws}/echo`, { backend });
+        await s.send("x");
+        await s.send(new Uint8Array([7]));
+        out[backend] = [(await s.next()).value, [...(await s.next()).value]];
+        await s.close();
+      }
+      const saved = globalThis.WebSocketStream;
+      delete globalThis.WebSocketStream;
+      try {
+        out.unsupported = await outcome(lib.Socket.connect(`${ws}/echo`, { backend: "stream" }));
+        const s = await lib.Socket.connect(`${ws}/echo`, { backend: "auto" });
+        await s.send("classic after all");
+        out.autoWithout = (await s.next()).value;
+        await s.close();
+      } finally {
+        globalThis.WebSocketStream = saved;
+      }
+      return out;
+    });
+    for (const backend of ["classic", "stream", "auto"]) {
+      assert.deepEqual(r[backend], ["x", [7]], backend);
+    }
+    assert.equal(r.unsupported.ok, false);
+    assert.equal(r.unsupported.error.name, "Unsupported");
+    assert.match(r.unsupported.error.message, /^not supported by this browser: .*WebSocketStream/);
+    assert.equal(r.autoWithout, "classic after all");
+  });
+
+  test("bad option values reject with TypeError or RangeError", async () => {
+    const r = await run(async ({ ws }) => {
+      const url = `${ws}/echo`;
+      const cases = {
+        "idleTimeout '1'": { idleTimeout: "1" },
+        "heartbeat 5": { heartbeat: 5 },
+        "heartbeat without interval": { heartbeat: { message: "x" } },
+        "heartbeat without message": { heartbeat: { interval: 100 } },
+        "maxQueued 5": { maxQueued: 5 },
+        "maxQueued.bytes '1'": { maxQueued: { bytes: "1" } },
+        "backend fast": { backend: "fast" },
+        "idleTimeout -1": { idleTimeout: -1 },
+        "heartbeat interval 0": { heartbeat: { interval: 0, message: "x" } },
+        "heartbeat interval NaN": { heartbeat: { interval: NaN, message: "x" } },
+        "maxQueued.messages -1": { maxQueued: { messages: -1 } },
+      };
+      const out = {};
+      for (const [name, options] of Object.entries(cases)) {
+        out[name] = await outcome(lib.Socket.connect(url, options));
+      }
+      return out;
+    });
+    const typeErrors = [
+      "idleTimeout '1'",
+      "heartbeat 5",
+      "heartbeat without interval",
+      "heartbeat without message",
+      "maxQueued 5",
+      "maxQueued.bytes '1'",
+      "backend fast",
+    ];
+    for (const [name, o] of Object.entries(r)) {
+      assert.equal(o.ok, false, `${name} must reject`);
+      const kind = typeErrors.includes(name) ? "isTypeError" : "isRangeError";
+      assert.equal(o.error[kind], true, `${name}: ${JSON.stringify(o.error)}`);
+    }
+    assert.match(r["backend fast"].error.message, /^options\.backend must be "classic", "stream" or "auto", not "fast"$/);
+    assert.match(r["heartbeat without message"].error.message, /^options\.heartbeat\.message must be .*, not undefined$/);
   });
 });
 

@@ -16,7 +16,12 @@ export async function usage(): Promise<void> {
     binaryType: "arraybuffer",
     highWaterMark: 1 << 20,
     connectTimeout: 5000,
+    idleTimeout: 30_000,
+    heartbeat: { interval: 10_000, message: "ping" },
+    maxQueued: { messages: 1000 },
+    backend: "auto",
   };
+  await Socket.connect("/bytes", { heartbeat: { interval: 1000, message: new Uint8Array([0]) } });
   const ws: Socket = await Socket.connect("wss://example.org/chat", options);
   await Socket.connect(new URL("wss://example.org/"));
   await Socket.connect("/relative");
@@ -80,8 +85,16 @@ export async function usage(): Promise<void> {
       case "Js":
         error.jsName.toLowerCase();
         break;
+      case "ReceiveQueueFull":
+        error.messages.toFixed();
+        error.bytes.toFixed();
+        break;
+      case "Unsupported":
+        error.feature.toLowerCase();
+        break;
       case "Security":
       case "Timeout":
+      case "IdleTimeout":
         error.message.toLowerCase();
         break;
       default:
@@ -95,6 +108,10 @@ export async function usage(): Promise<void> {
   await ws.send(42);
   // @ts-expect-error: unknown binary type
   await Socket.connect("/x", { binaryType: "text" });
+  // @ts-expect-error: unknown backend
+  await Socket.connect("/x", { backend: "fast" });
+  // @ts-expect-error: a heartbeat needs a message
+  await Socket.connect("/x", { heartbeat: { interval: 1000 } });
   // @ts-expect-error: read-only
   ws.url = "ws://elsewhere/";
   // @ts-expect-error: no public constructor; use Socket.connect
