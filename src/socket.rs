@@ -272,7 +272,7 @@ impl Shared {
                 message: "unsupported message data".into(),
             }))
         };
-        let overflowed = {
+        let (overflowed, waker) = {
             let mut inner = self.inner.borrow_mut();
             if inner.overflow.is_some() {
                 // Already closing for overflow; the browser may still deliver a few.
@@ -281,7 +281,7 @@ impl Shared {
             let size = item.size();
             inner.queue.push_back(item);
             inner.activity.received += 1;
-            match self.max_queued {
+            let overflowed = match self.max_queued {
                 Some((messages, bytes)) => {
                     inner.queued_bytes += size;
                     if inner.queue.len() > messages || inner.queued_bytes > bytes {
@@ -295,12 +295,12 @@ impl Shared {
                     }
                 }
                 None => false,
-            }
+            };
+            (overflowed, inner.recv_waker.take())
         };
         if overflowed {
             let _ = self.raw_close(QUEUE_FULL_CODE, "receive queue full");
         }
-        let waker = self.inner.borrow_mut().recv_waker.take();
         wake(waker);
     }
 

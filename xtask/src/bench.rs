@@ -62,10 +62,7 @@ impl Options {
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-                _ => (arg.as_str(), None),
-            };
+            let (flag, inline) = crate::util::split_flag(arg);
             let takes_value = matches!(flag, "--browser" | "--reps" | "--only" | "--impls");
             if inline.is_some() && !takes_value {
                 return Err(format!("`{flag}` takes no value"));
@@ -1014,13 +1011,7 @@ pub fn run(opts: &Options) -> Result<bool> {
     if !impls.is_empty() && !impls.iter().any(|i| i == REFERENCE) {
         impls.push(REFERENCE.to_string());
     }
-    // The MiniBrowser needs a display: run the whole cargo test under xvfb-run.
-    let cargo = match browser {
-        Browser::WebKit => Cmd::new("xvfb-run")
-            .arg("-a")
-            .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())),
-        _ => Cmd::cargo(),
-    };
+    let cargo = browser.cargo();
     let mut cmd = cargo
         .args([
             "test",

@@ -3,19 +3,15 @@
 //! routes on the same port.
 //!
 //! The pieces are shared with the JS tests ([`crate::js_tests`]): [`prepare_site`] installs
-//! what is missing, builds the package and assembles `<target>/www`, and [`StaticPeer`]
+//! what is missing, builds the package and assembles `<target>/www`, and [`Peer::serving`](crate::peer::Peer::serving)
 //! runs `ws-peer --static`.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::Duration;
 
-use crate::peer::parse_listening_line;
+use crate::peer::Peer;
 use crate::setup::{self, AptNeed, Mode, Want};
 use crate::suite::WASM_TARGET;
 use crate::util::{bail, describe_status, header, target_dir, workspace_root, Cmd, Error, Result};
@@ -56,10 +52,7 @@ impl Options {
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-                _ => (arg.as_str(), None),
-            };
+            let (flag, inline) = crate::util::split_flag(arg);
             match flag {
                 "-h" | "--help" => return Ok(None),
                 "--no-install" if inline.is_none() => opts.mode = Mode::VerifyOnly,
@@ -101,7 +94,7 @@ pub fn demo(args: &[String]) -> Result<()> {
 
     header("serve");
     let addr = SocketAddr::from(([127, 0, 0, 1], opts.port));
-    let mut peer = StaticPeer::start(&exe, addr, &site.dir).map_err(|e| {
+    let mut peer = Peer::serving(&exe, addr, &site.dir).map_err(|e| {
         if opts.port != 0 {
             Error::new(format!("{e}\n(is port {} in use? try --port 0)", opts.port))
         } else {
@@ -379,85 +372,6 @@ fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// `ws-peer --addr ADDR --static DIR --exit-on-stdin-eof`; dropping it stops the peer.
-#[derive(Debug)]
-pub struct StaticPeer {
-    child: Child,
-    /// Held open: the peer exits when it reads end-of-file, even if we are killed.
-    stdin: Option<ChildStdin>,
-    addr: SocketAddr,
-}
-
-impl StaticPeer {
-    pub fn start(exe: &Path, addr: SocketAddr, dir: &Path) -> Result<StaticPeer> {
-        let addr_arg = addr.to_string();
-        let shown = format!(
-            "{} --addr {addr_arg} --static {} --exit-on-stdin-eof",
-            exe.display(),
-            dir.display()
-        );
-        println!("$ {shown}");
-        let mut child = Command::new(exe)
-            .args(["--addr", &addr_arg, "--static"])
-            .arg(dir)
-            .arg("--exit-on-stdin-eof")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| Error::new(format!("could not start `{shown}`: {e}")))?;
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take();
-        let mut peer = StaticPeer { child, stdin, addr };
-        let (tx, rx) = mpsc::channel();
-        if let Some(stdout) = stdout {
-            thread::spawn(move || {
-                let mut lines = BufReader::new(stdout).lines();
-                let _ = tx.send(lines.next().and_then(std::result::Result::ok));
-                for line in lines.map_while(std::result::Result::ok) {
-                    eprintln!("[ws-peer] {line}");
-                }
-            });
-        }
-        let line = rx.recv_timeout(Duration::from_secs(60)).ok().flatten();
-        match line.as_deref().and_then(parse_listening_line) {
-            Some(bound) => {
-                peer.addr = bound;
-                Ok(peer)
-            }
-            None => match peer.child.try_wait() {
-                Ok(Some(status)) => bail!("`{shown}` exited ({})", describe_status(status)),
-                _ => bail!("`{shown}` printed {line:?}, not `listening on ADDR`"),
-            },
-        }
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Waits for the peer to exit (for the demo: until Ctrl-C).
-    pub fn wait(&mut self) -> Result<std::process::ExitStatus> {
-        self.child
-            .wait()
-            .map_err(|e| Error::new(format!("waiting for the peer: {e}")))
-    }
-}
-
-impl Drop for StaticPeer {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[cfg(test)]

@@ -16,13 +16,14 @@
 use std::fs;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use crate::demo::{self, StaticPeer};
+use crate::demo;
 use crate::js_tests::parse_node_summary;
+use crate::peer::Peer;
 use crate::setup::{self, Mode, Want};
 use crate::suite::{Browser, Counts, SuiteResult, WASM_TARGET};
-use crate::util::{bail, describe_status, header, target_dir, Cmd, Error, Result};
+use crate::util::{describe_status, header, target_dir, Cmd, Error, Result};
 
 /// The name of this suite in `cargo xtask test`'s summary.
 pub const NAME: &str = "examples";
@@ -128,7 +129,7 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
 
     let tests = root.join("examples").join("tests");
     header("npm dependencies of the example tests");
-    ensure_node_modules(&tests, mode)?;
+    setup::ensure_node_modules(&tests, "the example tests'", mode)?;
 
     header("build and start the test peer (serving the example apps)");
     Cmd::cargo()
@@ -136,7 +137,7 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
         .cwd(root)
         .run()?;
     let exe = target_dir(root).join("debug").join("ws-peer");
-    let peer = StaticPeer::start(&exe, SocketAddr::from(([127, 0, 0, 1], 0)), &site)?;
+    let peer = Peer::serving(&exe, SocketAddr::from(([127, 0, 0, 1], 0)), &site)?;
 
     let mut counts = Counts::default();
     let mut problems = Vec::new();
@@ -214,31 +215,4 @@ fn hook_test_command(root: &Path, runner: &Path, peer: SocketAddr) -> Cmd {
         .env_remove("GECKODRIVER")
         .env_remove("SAFARIDRIVER")
         .env_remove("NO_HEADLESS")
-}
-
-/// `npm ci` in `dir` unless `node_modules` is there and at least as new as the lockfile.
-fn ensure_node_modules(dir: &Path, mode: Mode) -> Result<()> {
-    let lock = dir.join("package-lock.json");
-    let installed = dir.join("node_modules").join(".package-lock.json");
-    let modified = |path: &Path| -> Option<SystemTime> { fs::metadata(path).ok()?.modified().ok() };
-    let fresh = match (modified(&installed), modified(&lock)) {
-        (Some(installed), Some(lock)) => installed >= lock,
-        _ => false,
-    };
-    if fresh {
-        println!("{}: up to date", dir.join("node_modules").display());
-        return Ok(());
-    }
-    let install = Cmd::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .cwd(dir);
-    if mode == Mode::VerifyOnly {
-        bail!(
-            "the example tests' npm dependencies are missing or stale; install them with: (cd {} && npm ci)",
-            dir.display()
-        );
-    }
-    install
-        .run()
-        .map_err(|e| Error::new(format!("{e} (in {})", dir.display())))
 }

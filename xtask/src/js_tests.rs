@@ -9,12 +9,12 @@
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-use crate::demo::{self, StaticPeer};
+use crate::demo;
+use crate::peer::Peer;
 use crate::setup::{self, Mode};
 use crate::suite::{Browser, Counts, SuiteResult};
-use crate::util::{bail, describe_status, header, target_dir, Cmd, Error, Result};
+use crate::util::{describe_status, header, target_dir, Cmd, Result};
 
 /// The name of this suite in `cargo xtask test`'s summary.
 pub const NAME: &str = "js";
@@ -50,7 +50,7 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
 
     let tests = root.join("www").join("tests");
     header("npm dependencies of the JS tests");
-    ensure_node_modules(&tests, mode)?;
+    setup::ensure_node_modules(&tests, "the JS tests'", mode)?;
 
     header("build and start the test peer (serving the site)");
     Cmd::cargo()
@@ -58,7 +58,7 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
         .cwd(root)
         .run()?;
     let exe = target_dir(root).join("debug").join("ws-peer");
-    let peer = StaticPeer::start(&exe, SocketAddr::from(([127, 0, 0, 1], 0)), &site.dir)?;
+    let peer = Peer::serving(&exe, SocketAddr::from(([127, 0, 0, 1], 0)), &site.dir)?;
 
     header("JS API tests and the demo's self-test (node --test, headless Chromium)");
     let screenshot = screenshot_path(root);
@@ -94,33 +94,6 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
         counts: counts.unwrap_or_default(),
         problem,
     })
-}
-
-/// `npm ci` in `dir` unless `node_modules` is there and at least as new as the lockfile.
-fn ensure_node_modules(dir: &Path, mode: Mode) -> Result<()> {
-    let lock = dir.join("package-lock.json");
-    let installed = dir.join("node_modules").join(".package-lock.json");
-    let modified = |path: &Path| -> Option<SystemTime> { fs::metadata(path).ok()?.modified().ok() };
-    let fresh = match (modified(&installed), modified(&lock)) {
-        (Some(installed), Some(lock)) => installed >= lock,
-        _ => false,
-    };
-    if fresh {
-        println!("{}: up to date", dir.join("node_modules").display());
-        return Ok(());
-    }
-    let install = Cmd::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .cwd(dir);
-    if mode == Mode::VerifyOnly {
-        bail!(
-            "the JS tests' npm dependencies are missing or stale; install them with: (cd {} && npm ci)",
-            dir.display()
-        );
-    }
-    install
-        .run()
-        .map_err(|e| Error::new(format!("{e} (in {})", dir.display())))
 }
 
 /// The counts in node's test runner summary: `# pass 3` (TAP reporter) or `ℹ pass 3`

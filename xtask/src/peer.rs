@@ -26,10 +26,33 @@ impl Peer {
     /// Starts `exe --addr 127.0.0.1:0 --exit-on-stdin-eof` and waits for its
     /// `listening on ADDR` line.
     pub fn start(exe: &Path) -> Result<Peer> {
-        let shown = format!("{} --addr 127.0.0.1:0 --exit-on-stdin-eof", exe.display());
+        Peer::spawn(exe, SocketAddr::from(([127, 0, 0, 1], 0)), None)
+    }
+
+    /// Like [`Peer::start`] on `addr`, with `--static DIR`: the peer also serves `dir` over
+    /// HTTP (the demo page, the JS tests, the example apps).
+    pub fn serving(exe: &Path, addr: SocketAddr, dir: &Path) -> Result<Peer> {
+        Peer::spawn(exe, addr, Some(dir))
+    }
+
+    fn spawn(exe: &Path, addr: SocketAddr, dir: Option<&Path>) -> Result<Peer> {
+        let mut command = Command::new(exe);
+        command.arg("--addr").arg(addr.to_string());
+        if let Some(dir) = dir {
+            command.arg("--static").arg(dir);
+        }
+        command.arg("--exit-on-stdin-eof");
+        let shown = format!(
+            "{} {}",
+            exe.display(),
+            command
+                .get_args()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         println!("$ {shown}");
-        let mut child = Command::new(exe)
-            .args(["--addr", "127.0.0.1:0", "--exit-on-stdin-eof"])
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -38,11 +61,7 @@ impl Peer {
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         // From here on, Drop stops the child whatever happens.
-        let mut peer = Peer {
-            child,
-            stdin,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        };
+        let mut peer = Peer { child, stdin, addr };
 
         let (first_tx, first_rx) = mpsc::channel();
         if let Some(stdout) = stdout {
@@ -93,6 +112,13 @@ impl Peer {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Waits for the peer to exit (for the demo: until Ctrl-C).
+    pub fn wait(&mut self) -> Result<std::process::ExitStatus> {
+        self.child
+            .wait()
+            .map_err(|e| Error::new(format!("waiting for the peer: {e}")))
     }
 }
 

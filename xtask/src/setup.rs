@@ -10,6 +10,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
 
 use crate::util::{bail, Cmd, Error, Result};
 
@@ -426,6 +427,33 @@ pub fn locked_version(root: &Path, package: &str) -> Result<String> {
             many.join(", ")
         ),
     }
+}
+
+/// `npm ci` in `dir` unless `node_modules` is there and at least as new as the lockfile.
+/// `whose` names the packages' user in the error, e.g. "the JS tests'".
+pub fn ensure_node_modules(dir: &Path, whose: &str, mode: Mode) -> Result<()> {
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules").join(".package-lock.json");
+    let modified = |path: &Path| -> Option<SystemTime> { fs::metadata(path).ok()?.modified().ok() };
+    let fresh = match (modified(&installed), modified(&lock)) {
+        (Some(installed), Some(lock)) => installed >= lock,
+        _ => false,
+    };
+    if fresh {
+        println!("{}: up to date", dir.join("node_modules").display());
+        return Ok(());
+    }
+    if mode == Mode::VerifyOnly {
+        bail!(
+            "{whose} npm dependencies are missing or stale; install them with: (cd {} && npm ci)",
+            dir.display()
+        );
+    }
+    Cmd::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .cwd(dir)
+        .run()
+        .map_err(|e| Error::new(format!("{e} (in {})", dir.display())))
 }
 
 #[cfg(test)]

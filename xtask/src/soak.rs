@@ -54,10 +54,7 @@ impl Options {
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-                _ => (arg.as_str(), None),
-            };
+            let (flag, inline) = crate::util::split_flag(arg);
             if inline.is_some() && flag != "--browser" {
                 return Err(format!("`{flag}` takes no value"));
             }
@@ -277,12 +274,7 @@ impl SoakRun<'_> {
     }
 
     pub fn command(&self) -> Cmd {
-        let cargo = match self.browser {
-            Browser::WebKit => Cmd::new("xvfb-run")
-                .arg("-a")
-                .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())),
-            _ => Cmd::cargo(),
-        };
+        let cargo = self.browser.cargo();
         let mut cmd = cargo
             .args([
                 "test",

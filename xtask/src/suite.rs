@@ -22,6 +22,16 @@ pub enum Browser {
 }
 
 impl Browser {
+    /// `cargo`, run under `xvfb-run` for WebKit: its MiniBrowser needs a display.
+    pub fn cargo(self) -> Cmd {
+        match self {
+            Browser::WebKit => Cmd::new("xvfb-run")
+                .arg("-a")
+                .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())),
+            _ => Cmd::cargo(),
+        }
+    }
+
     /// In the order they run.
     pub const ALL: [Browser; 3] = [Browser::Chromium, Browser::Firefox, Browser::WebKit];
 
@@ -228,12 +238,7 @@ impl Suite {
     }
 
     pub fn command(&self, ctx: &SuiteContext<'_>) -> Cmd {
-        let cargo = match self.browser {
-            Browser::WebKit => Cmd::new("xvfb-run")
-                .arg("-a")
-                .arg(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())),
-            _ => Cmd::cargo(),
-        };
+        let cargo = self.browser.cargo();
         let mut cmd = cargo
             .args([
                 "test",

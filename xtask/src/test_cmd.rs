@@ -45,10 +45,7 @@ impl Options {
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-                _ => (arg.as_str(), None),
-            };
+            let (flag, inline) = crate::util::split_flag(arg);
             if inline.is_some() && flag != "--browser" {
                 return Err(format!("`{flag}` takes no value"));
             }

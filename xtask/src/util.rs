@@ -35,6 +35,14 @@ macro_rules! bail {
 }
 pub(crate) use bail;
 
+/// Splits `--flag=value` into the flag and its inline value; anything else is a flag alone.
+pub fn split_flag(arg: &str) -> (&str, Option<String>) {
+    match arg.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+        _ => (arg, None),
+    }
+}
+
 /// Prints a step header, flushed so it lands before the output of the step's children.
 pub fn header(title: &str) {
     let mut out = io::stdout().lock();
