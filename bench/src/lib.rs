@@ -53,6 +53,9 @@ pub async fn sleep(ms: i32) {
 pub enum Impl {
     /// The browser's `WebSocket` driven by JS (`src/raw.js`): the reference.
     RawJs,
+    /// Raw JS taking each received message with one awaited promise, as any `Stream`
+    /// consumer does: what the async model itself costs, in JS.
+    RawJsAwait,
     /// This crate, used the recommended way: `send().await` (feed + flush) in sequential
     /// loops, `feed` then one `flush` when pipelining.
     Ours,
@@ -65,8 +68,9 @@ pub enum Impl {
 }
 
 impl Impl {
-    pub const ALL: [Impl; 5] = [
+    pub const ALL: [Impl; 6] = [
         Impl::RawJs,
+        Impl::RawJsAwait,
         Impl::Ours,
         Impl::OursFeed,
         Impl::Gloo,
@@ -76,6 +80,7 @@ impl Impl {
     pub fn name(self) -> &'static str {
         match self {
             Impl::RawJs => "raw-js",
+            Impl::RawJsAwait => "raw-js-await",
             Impl::Ours => "wasm-websocket",
             Impl::OursFeed => "wasm-websocket-feed",
             Impl::Gloo => "gloo-net",
@@ -151,9 +156,17 @@ impl Workload {
         }
     }
 
-    /// Whether `imp` runs this workload (the feed variant only differs in sequential loops).
+    /// Whether `imp` runs this workload (the feed variant only differs in sequential loops;
+    /// the awaiting raw JS variant only where messages are received).
     pub fn applies_to(self, imp: Impl) -> bool {
-        imp != Impl::OursFeed || matches!(self, Workload::PingPong { .. } | Workload::Many { .. })
+        match imp {
+            Impl::OursFeed => matches!(self, Workload::PingPong { .. } | Workload::Many { .. }),
+            Impl::RawJsAwait => !matches!(
+                self,
+                Workload::SendCount { .. } | Workload::ConnectClose { .. }
+            ),
+            _ => true,
+        }
     }
 
     /// Turns elapsed milliseconds into the reported figure: (value, unit, lower is better).
@@ -181,7 +194,8 @@ impl Workload {
     /// Runs once with `imp`; the elapsed milliseconds of the timed part.
     pub async fn run(self, imp: Impl) -> Result<f64, String> {
         match imp {
-            Impl::RawJs => raw::run(self).await,
+            Impl::RawJs => raw::run(self, false).await,
+            Impl::RawJsAwait => raw::run(self, true).await,
             Impl::Ours => impls::ours(self, false).await,
             Impl::OursFeed => impls::ours(self, true).await,
             Impl::Gloo => impls::gloo(self).await,

@@ -160,3 +160,116 @@ export async function raw_many(url, sockets, rounds) {
   await Promise.all(all.map(close));
   return ms;
 }
+
+// ---------------------------------------------------------------------------------------
+// The same loops written the way a Rust `Stream` consumer is: every received message is
+// taken with one awaited promise (a microtask hop, like an executor's wake + poll) instead
+// of being handled inside the event handler. Nothing is copied (JS can keep the
+// ArrayBuffer; a Rust `Vec<u8>` cannot). These measure what the async model itself costs,
+// in JS; `send-count` and `connect + close` have no variant, they receive (almost) nothing.
+
+// Takes over `ws`'s message and close events; returns `next()`, which resolves with the next
+// message's data, or null once the socket has closed and every message was taken.
+function reader(ws) {
+  let queue = [];
+  let head = 0;
+  let wake = null;
+  let closed = false;
+  const wakeUp = () => {
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  };
+  ws.onmessage = (e) => {
+    queue.push(e.data);
+    wakeUp();
+  };
+  ws.onclose = () => {
+    closed = true;
+    wakeUp();
+  };
+  return async () => {
+    while (head === queue.length) {
+      if (closed) return null;
+      await new Promise((resolve) => {
+        wake = resolve;
+      });
+    }
+    const data = queue[head];
+    head += 1;
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    }
+    return data;
+  };
+}
+
+async function roundTripsAwait(ws, n, message) {
+  const next = reader(ws);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    ws.send(message);
+    const data = await next();
+    if (data === null || size(data) !== message.length) throw new Error("bad echo");
+  }
+  return performance.now() - t0;
+}
+
+export async function raw_pingpong_await(url, n) {
+  const ws = await open(url);
+  const ms = await roundTripsAwait(ws, n, payload(false, 16));
+  await close(ws);
+  return ms;
+}
+
+export async function raw_echo_await(url, binary, bytes, n) {
+  const ws = await open(url);
+  const message = payload(binary, bytes);
+  const next = reader(ws);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) ws.send(message);
+  let total = 0;
+  for (let got = 0; got < n; got++) {
+    const data = await next();
+    if (data === null) throw new Error("closed during echo");
+    total += size(data);
+  }
+  const ms = performance.now() - t0;
+  if (total !== n * bytes) throw new Error(`echoed ${total} bytes`);
+  await close(ws);
+  return ms;
+}
+
+export async function raw_flood_await(url, n) {
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  const next = reader(ws);
+  let t0 = 0;
+  ws.onopen = () => {
+    t0 = performance.now();
+  };
+  let got = 0;
+  let ms = -1;
+  for (;;) {
+    const data = await next();
+    if (data === null) break;
+    if (data.byteLength < 4) continue;
+    got += 1;
+    if (got === n) ms = performance.now() - t0;
+  }
+  if (ms < 0) throw new Error(`flood: got ${got} of ${n}`);
+  return ms;
+}
+
+export async function raw_many_await(url, sockets, rounds) {
+  const all = await Promise.all(Array.from({ length: sockets }, () => open(url)));
+  const message = payload(false, 16);
+  const t0 = performance.now();
+  await Promise.all(all.map((ws) => roundTripsAwait(ws, rounds, message)));
+  const ms = performance.now() - t0;
+  await Promise.all(all.map(close));
+  return ms;
+}

@@ -31,8 +31,9 @@ options:
   --quick          a tenth of the messages, 200 memory cycles: a smoke run
   --only LIST      only these workloads (comma-separated keys, e.g. pingpong,echo-bin-64k;
                    `memory` for the memory cycles)
-  --impls LIST     only these implementations (raw-js,wasm-websocket,wasm-websocket-feed,
-                   gloo-net,ws_stream_wasm); raw-js is always kept for the ratios
+  --impls LIST     only these implementations (raw-js,raw-js-await,wasm-websocket,
+                   wasm-websocket-feed,gloo-net,ws_stream_wasm); raw-js is always kept
+                   for the ratios
   --skip-size      do not build and measure the size probes
   --no-install     install nothing; fail if something is missing";
 
@@ -130,6 +131,7 @@ fn split_list(s: &str) -> Vec<String> {
 /// Implementations in table order; the first is the reference.
 const IMPLS: &[(&str, &str)] = &[
     ("raw-js", "raw JS"),
+    ("raw-js-await", "raw JS, await per message"),
     ("wasm-websocket", "wasm-websocket"),
     ("wasm-websocket-feed", "wasm-websocket (feed)"),
     ("gloo-net", "gloo-net"),
@@ -768,7 +770,7 @@ fn render_generated(
          implementation back to back, so a pair shares the load of that moment), and in \
          brackets their range. `wasm-websocket` uses `send().await` (feed + flush, which waits for \
          `bufferedAmount` to drain) in the sequential loops and `feed` + one `flush` when \
-         pipelining; `wasm-websocket (feed)` uses `feed` alone in the sequential loops.\n\n",
+         pipelining; `wasm-websocket (feed)` uses `feed` alone in the sequential loops. `raw JS, await per message` is raw JS written the way every `Stream` consumer is: each received message is taken with one awaited promise (a microtask) instead of inside the event handler, and not copied; it shows what the async model itself costs, in JS (send-only and connect + close have no such variant).\n\n",
     );
     s.push_str(&render_table(results, sizes));
     let _ = writeln!(s, "\n![ratios to raw JS](bench/{})", target.svg);
@@ -812,6 +814,7 @@ fn merge_markdown(existing: Option<&str>, generated: &str, target: &Target) -> S
 }
 
 const COLORS: &[(&str, &str)] = &[
+    ("raw-js-await", "#868e96"),
     ("wasm-websocket", "#d9480f"),
     ("wasm-websocket-feed", "#f59f00"),
     ("gloo-net", "#1c7ed6"),
