@@ -3,19 +3,19 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `Uint8Array.prototype.set.call(dst, src)`: copies `src` into `dst` (a view of wasm
-    /// memory), which must be at least as long.
-    #[wasm_bindgen(js_namespace = Uint8Array, js_name = "prototype.set.call")]
-    fn copy_into(dst: &mut [u8], src: &Uint8Array);
+    /// `Object(array)`, which returns `array` itself (it is already an object); declared as
+    /// returning `Vec<u8>`, so the glue copies the array into a fresh allocation in wasm
+    /// memory before returning.
+    #[wasm_bindgen(js_name = Object)]
+    fn copied(array: &Uint8Array) -> Vec<u8>;
 }
 
-/// The bytes of `array`, copied into wasm memory in one call. `Uint8Array::to_vec` does the
-/// same but asserts the length it has just read, and that assertion's formatting code would
-/// be linked into every client.
+/// The bytes of `array`, copied into wasm memory in one JS call: the glue allocates and
+/// copies, with no zero-filling first and no separate `length` call. (`Uint8Array::to_vec`
+/// takes three calls and asserts the length it has just read, and that assertion's
+/// formatting code would be linked into every client.)
 pub(crate) fn bytes_of(array: &Uint8Array) -> Vec<u8> {
-    let mut bytes = vec![0; array.length() as usize];
-    copy_into(&mut bytes, array);
-    bytes
+    copied(array)
 }
 
 /// One WebSocket message, as received from or sent to the peer.
