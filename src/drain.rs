@@ -132,7 +132,7 @@ fn check() {
         let reached = match inner.drain_target {
             None => true,
             Some(target) => {
-                shared.buffered_amount() <= target
+                shared.buffered_now() <= target
                     || !matches!(shared.state(), State::Open | State::Connecting)
             }
         };

@@ -708,18 +708,55 @@ fn option(options: &JsValue, key: &str) -> JsValue {
     Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// `object[key]` as a number (`label` names it in errors, `kind` says what was expected):
+/// `None` when absent (undefined or null), a `TypeError` for a non-number. Returns the
+/// value too, for the range errors of the callers.
+fn number_option(
+    object: &JsValue,
+    key: &str,
+    label: &str,
+    kind: &str,
+) -> Result<Option<(f64, JsValue)>, JsValue> {
+    let value = option(object, key);
+    if value.is_null_or_undefined() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(number) => Ok(Some((number, value))),
+        None => Err(type_error(&format!(
+            "{label} must be {kind}, not {}",
+            describe(&value)
+        ))),
+    }
+}
+
+/// `object[key]` as a nested options object (`shape` lists its fields for the error):
+/// `None` when absent, a `TypeError` for a non-object.
+fn object_option(
+    object: &JsValue,
+    key: &str,
+    label: &str,
+    shape: &str,
+) -> Result<Option<JsValue>, JsValue> {
+    let value = option(object, key);
+    if value.is_null_or_undefined() {
+        return Ok(None);
+    }
+    if !value.is_object() {
+        return Err(type_error(&format!(
+            "{label} must be an object {shape}, not {}",
+            describe(&value)
+        )));
+    }
+    Ok(Some(value))
+}
+
 /// A duration option in milliseconds (`label` names it in errors): `None` when absent,
 /// a `TypeError` for a non-number, a `RangeError` for NaN, infinities and negatives.
 fn millis_option(object: &JsValue, key: &str, label: &str) -> Result<Option<Duration>, JsValue> {
-    let value = option(object, key);
-    if value.is_undefined() || value.is_null() {
+    let Some((millis, value)) = number_option(object, key, label, "a number of milliseconds")?
+    else {
         return Ok(None);
-    }
-    let Some(millis) = value.as_f64() else {
-        return Err(type_error(&format!(
-            "{label} must be a number of milliseconds, not {}",
-            describe(&value)
-        )));
     };
     if !(millis.is_finite() && millis >= 0.0) {
         return Err(range_error(&format!(
@@ -741,15 +778,8 @@ fn count_option(
     label: &str,
     unit: &str,
 ) -> Result<Option<usize>, JsValue> {
-    let value = option(object, key);
-    if value.is_undefined() || value.is_null() {
+    let Some((count, value)) = number_option(object, key, label, "a number")? else {
         return Ok(None);
-    }
-    let Some(count) = value.as_f64() else {
-        return Err(type_error(&format!(
-            "{label} must be a number, not {}",
-            describe(&value)
-        )));
     };
     if count.is_nan() || count < 0.0 {
         return Err(range_error(&format!(
@@ -781,7 +811,7 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
     };
     let mut builder = WebSocket::builder(url);
     let mut high_water_mark = DEFAULT_HIGH_WATER_MARK;
-    if options.is_undefined() || options.is_null() {
+    if options.is_null_or_undefined() {
         return Ok((builder, high_water_mark));
     }
     if !options.is_object() {
@@ -808,7 +838,7 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
             }
         }
         builder = builder.protocols(names);
-    } else if !protocols.is_undefined() && !protocols.is_null() {
+    } else if !protocols.is_null_or_undefined() {
         return Err(type_error(&format!(
             "options.protocols must be a string or an array of strings, not {}",
             describe(&protocols)
@@ -819,7 +849,7 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
     match binary_type.as_string().as_deref() {
         Some("arraybuffer") => builder = builder.binary_type(BinaryType::ArrayBuffer),
         Some("blob") => builder = builder.binary_type(BinaryType::Blob),
-        _ if binary_type.is_undefined() || binary_type.is_null() => {}
+        _ if binary_type.is_null_or_undefined() => {}
         _ => {
             return Err(type_error(&format!(
                 "options.binaryType must be \"arraybuffer\" or \"blob\", not {}",
@@ -841,14 +871,12 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
         builder = builder.idle_timeout(timeout);
     }
 
-    let heartbeat = option(options, "heartbeat");
-    if !heartbeat.is_undefined() && !heartbeat.is_null() {
-        if !heartbeat.is_object() {
-            return Err(type_error(&format!(
-                "options.heartbeat must be an object {{ interval, message }}, not {}",
-                describe(&heartbeat)
-            )));
-        }
+    if let Some(heartbeat) = object_option(
+        options,
+        "heartbeat",
+        "options.heartbeat",
+        "{ interval, message }",
+    )? {
         let Some(interval) = millis_option(&heartbeat, "interval", "options.heartbeat.interval")?
         else {
             return Err(type_error(
@@ -870,14 +898,12 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
         builder = builder.heartbeat(interval, message);
     }
 
-    let max_queued = option(options, "maxQueued");
-    if !max_queued.is_undefined() && !max_queued.is_null() {
-        if !max_queued.is_object() {
-            return Err(type_error(&format!(
-                "options.maxQueued must be an object {{ messages, bytes }}, not {}",
-                describe(&max_queued)
-            )));
-        }
+    if let Some(max_queued) = object_option(
+        options,
+        "maxQueued",
+        "options.maxQueued",
+        "{ messages, bytes }",
+    )? {
         let messages = count_option(&max_queued, "messages", "options.maxQueued.messages", "")?;
         let bytes = count_option(&max_queued, "bytes", "options.maxQueued.bytes", " bytes")?;
         builder = builder.max_queued(messages.unwrap_or(usize::MAX), bytes.unwrap_or(usize::MAX));
@@ -888,7 +914,7 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
         Some("classic") => builder = builder.backend(Backend::Classic),
         Some("stream") => builder = builder.backend(Backend::Stream),
         Some("auto") => builder = builder.backend(Backend::Auto),
-        _ if backend.is_undefined() || backend.is_null() => {}
+        _ if backend.is_null_or_undefined() => {}
         _ => {
             return Err(type_error(&format!(
                 "options.backend must be \"classic\", \"stream\" or \"auto\", not {}",
@@ -915,7 +941,7 @@ fn describe_value(value: &JsValue) -> String {
 /// Validates `close(code, reason)`. A number that is not a valid close code gives
 /// `InvalidCloseCode`, whatever it is (negative, fractional, NaN, above 65535).
 fn close_args_from_js(code: &JsValue, reason: &JsValue) -> Result<(CloseCode, String), JsValue> {
-    let code = if code.is_undefined() || code.is_null() {
+    let code = if code.is_null_or_undefined() {
         CloseCode::NORMAL
     } else if let Some(number) = code.as_f64() {
         let exact = number.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&number);
@@ -930,7 +956,7 @@ fn close_args_from_js(code: &JsValue, reason: &JsValue) -> Result<(CloseCode, St
             describe(code)
         )));
     };
-    let reason = if reason.is_undefined() || reason.is_null() {
+    let reason = if reason.is_null_or_undefined() {
         String::new()
     } else if let Some(reason) = reason.as_string() {
         reason

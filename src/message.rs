@@ -3,19 +3,13 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `Object(array)`, which returns `array` itself (it is already an object); declared as
-    /// returning `Vec<u8>`, so the glue copies the array into a fresh allocation in wasm
-    /// memory before returning.
+    /// The bytes of `array`, copied into wasm memory in one JS call. Bound to `Object(array)`,
+    /// which returns `array` itself; declared as returning `Vec<u8>`, so wasm-bindgen's glue
+    /// allocates and copies before returning, with no zero-filling first and no separate
+    /// `length` call. (`Uint8Array::to_vec` takes three calls and asserts the length it has
+    /// just read, and that assertion's formatting code would be linked into every client.)
     #[wasm_bindgen(js_name = Object)]
-    fn copied(array: &Uint8Array) -> Vec<u8>;
-}
-
-/// The bytes of `array`, copied into wasm memory in one JS call: the glue allocates and
-/// copies, with no zero-filling first and no separate `length` call. (`Uint8Array::to_vec`
-/// takes three calls and asserts the length it has just read, and that assertion's
-/// formatting code would be linked into every client.)
-pub(crate) fn bytes_of(array: &Uint8Array) -> Vec<u8> {
-    copied(array)
+    pub(crate) fn bytes_of(array: &Uint8Array) -> Vec<u8>;
 }
 
 /// One WebSocket message, as received from or sent to the peer.

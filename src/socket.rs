@@ -1,4 +1,4 @@
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -135,7 +135,7 @@ pub(crate) struct Shared {
     /// An upper bound of `bufferedAmount`: the value last read plus the bytes sent since
     /// (only our own sends make it grow, synchronously, by their UTF-8 or byte length). While
     /// it is under the high-water mark, `poll_ready` needs no DOM read.
-    buffered_bound: std::cell::Cell<u64>,
+    buffered_bound: Cell<u64>,
 }
 
 impl Shared {
@@ -157,7 +157,7 @@ impl Shared {
                 keepalive: RefCell::new(None),
                 max_queued: builder.max_queued,
                 read_blob: builder.read_blob,
-                buffered_bound: std::cell::Cell::new(0),
+                buffered_bound: Cell::new(0),
             }
         })
     }
@@ -332,6 +332,13 @@ impl Shared {
         }
     }
 
+    /// Reads `bufferedAmount`, which also tightens the bound `poll_ready` checks first.
+    pub(crate) fn buffered_now(&self) -> u64 {
+        let buffered = self.buffered_amount();
+        self.buffered_bound.set(buffered);
+        buffered
+    }
+
     pub(crate) fn buffered_amount(&self) -> u64 {
         match &self.transport {
             Transport::Classic(ws) => u64::from(ws.buffered_amount()),
@@ -396,12 +403,7 @@ impl Shared {
 
     /// Waits until `bufferedAmount` is at most `target`; see `drain.rs` for the schedule.
     fn poll_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
-        if self.buffered_bound.get() <= target {
-            return Poll::Ready(());
-        }
-        let buffered = self.buffered_amount();
-        self.buffered_bound.set(buffered);
-        if buffered <= target {
+        if self.buffered_bound.get() <= target || self.buffered_now() <= target {
             return Poll::Ready(());
         }
         {

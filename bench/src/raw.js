@@ -67,9 +67,10 @@ function roundTrips(ws, n, message) {
   });
 }
 
-export async function raw_pingpong(url, n) {
+// `awaiting`: take each echo with `roundTripsAwait` (see the end of this file).
+export async function raw_pingpong(url, n, awaiting) {
   const ws = await open(url);
-  const ms = await roundTrips(ws, n, payload(false, 16));
+  const ms = await (awaiting ? roundTripsAwait : roundTrips)(ws, n, payload(false, 16));
   await close(ws);
   return ms;
 }
@@ -151,11 +152,12 @@ export async function raw_connect_close(url, n) {
 }
 
 // `sockets` sockets, all open, each doing `rounds` sequential round trips at the same time.
-export async function raw_many(url, sockets, rounds) {
+export async function raw_many(url, sockets, rounds, awaiting) {
   const all = await Promise.all(Array.from({ length: sockets }, () => open(url)));
   const message = payload(false, 16);
+  const trips = awaiting ? roundTripsAwait : roundTrips;
   const t0 = performance.now();
-  await Promise.all(all.map((ws) => roundTrips(ws, rounds, message)));
+  await Promise.all(all.map((ws) => trips(ws, rounds, message)));
   const ms = performance.now() - t0;
   await Promise.all(all.map(close));
   return ms;
@@ -218,13 +220,6 @@ async function roundTripsAwait(ws, n, message) {
   return performance.now() - t0;
 }
 
-export async function raw_pingpong_await(url, n) {
-  const ws = await open(url);
-  const ms = await roundTripsAwait(ws, n, payload(false, 16));
-  await close(ws);
-  return ms;
-}
-
 export async function raw_echo_await(url, binary, bytes, n) {
   const ws = await open(url);
   const message = payload(binary, bytes);
@@ -261,15 +256,5 @@ export async function raw_flood_await(url, n) {
     if (got === n) ms = performance.now() - t0;
   }
   if (ms < 0) throw new Error(`flood: got ${got} of ${n}`);
-  return ms;
-}
-
-export async function raw_many_await(url, sockets, rounds) {
-  const all = await Promise.all(Array.from({ length: sockets }, () => open(url)));
-  const message = payload(false, 16);
-  const t0 = performance.now();
-  await Promise.all(all.map((ws) => roundTripsAwait(ws, rounds, message)));
-  const ms = performance.now() - t0;
-  await Promise.all(all.map(close));
   return ms;
 }

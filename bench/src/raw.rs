@@ -7,16 +7,14 @@ use crate::{url, Workload};
 
 #[wasm_bindgen(module = "/src/raw.js")]
 extern "C" {
-    fn raw_pingpong(url: &str, n: u32) -> js_sys::Promise;
+    fn raw_pingpong(url: &str, n: u32, awaiting: bool) -> js_sys::Promise;
     fn raw_echo(url: &str, binary: bool, size: u32, n: u32) -> js_sys::Promise;
     fn raw_flood(url: &str, n: u32) -> js_sys::Promise;
-    fn raw_pingpong_await(url: &str, n: u32) -> js_sys::Promise;
     fn raw_echo_await(url: &str, binary: bool, size: u32, n: u32) -> js_sys::Promise;
     fn raw_flood_await(url: &str, n: u32) -> js_sys::Promise;
-    fn raw_many_await(url: &str, sockets: u32, rounds: u32) -> js_sys::Promise;
     fn raw_send_count(url: &str, n: u32, size: u32) -> js_sys::Promise;
     fn raw_connect_close(url: &str, n: u32) -> js_sys::Promise;
-    fn raw_many(url: &str, sockets: u32, rounds: u32) -> js_sys::Promise;
+    fn raw_many(url: &str, sockets: u32, rounds: u32, awaiting: bool) -> js_sys::Promise;
 }
 
 /// Runs `workload` in raw JS; `awaiting`: the variant that takes each received message with
@@ -24,8 +22,7 @@ extern "C" {
 pub(crate) async fn run(workload: Workload, awaiting: bool) -> Result<f64, String> {
     let flood = |n: u32| url(&format!("/flood?n={n}&size=16&kind=binary"));
     let promise = match workload {
-        Workload::PingPong { n } if awaiting => raw_pingpong_await(&url("/echo"), n),
-        Workload::PingPong { n } => raw_pingpong(&url("/echo"), n),
+        Workload::PingPong { n } => raw_pingpong(&url("/echo"), n, awaiting),
         Workload::Echo { binary, size, n } if awaiting => {
             raw_echo_await(&url("/echo"), binary, size, n)
         }
@@ -34,10 +31,7 @@ pub(crate) async fn run(workload: Workload, awaiting: bool) -> Result<f64, Strin
         Workload::Flood { n } => raw_flood(&flood(n), n),
         Workload::SendCount { n, size } => raw_send_count(&url("/count"), n, size),
         Workload::ConnectClose { n } => raw_connect_close(&url("/echo"), n),
-        Workload::Many { sockets, rounds } if awaiting => {
-            raw_many_await(&url("/echo"), sockets, rounds)
-        }
-        Workload::Many { sockets, rounds } => raw_many(&url("/echo"), sockets, rounds),
+        Workload::Many { sockets, rounds } => raw_many(&url("/echo"), sockets, rounds, awaiting),
     };
     match JsFuture::from(promise).await {
         Ok(ms) => ms.as_f64().ok_or_else(|| format!("raw JS returned {ms:?}")),

@@ -534,7 +534,8 @@ fn browser_version(browser: Browser) -> String {
     let candidates: &[&str] = match browser {
         Browser::Chromium => &["chromium", "/usr/bin/chromium"],
         Browser::Firefox => &["firefox-esr", "firefox"],
-        Browser::WebKit => &["/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"],
+        // MiniBrowser has no usable --version (it needs a display); see below.
+        Browser::WebKit => &[],
     };
     for exe in candidates {
         if let Some(path) = setup::find(exe) {
@@ -548,7 +549,7 @@ fn browser_version(browser: Browser) -> String {
         }
     }
     if browser == Browser::WebKit {
-        // MiniBrowser has no --version; the Debian package says which WebKitGTK it is.
+        // The Debian package says which WebKitGTK MiniBrowser runs.
         if let Ok(version) = Cmd::new("dpkg-query")
             .args(["-W", "-f", "${Version}", "libwebkit2gtk-4.1-0"])
             .read()
@@ -741,8 +742,9 @@ impl Target {
             other => {
                 let name = other.name();
                 let title = match other {
+                    Browser::Chromium => "Chromium",
+                    Browser::Firefox => "Firefox",
                     Browser::WebKit => "WebKit",
-                    _ => "Firefox",
                 };
                 Target {
                     begin: format!(
