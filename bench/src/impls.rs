@@ -242,16 +242,19 @@ async fn run<L: Lib>(workload: Workload, feed: bool) -> Result<f64, String> {
 
 // ---- wasm-websocket ----
 
-pub(crate) struct Ours;
+/// This crate with a high-water mark of `MARK` bytes.
+pub(crate) struct Ours<const MARK: usize>;
 
-impl Lib for Ours {
+impl<const MARK: usize> Lib for Ours<MARK> {
     type Socket = wasm_websocket::WebSocket;
     type Msg = wasm_websocket::Message;
     type Item = Result<wasm_websocket::Message, wasm_websocket::Error>;
     type Io = wasm_websocket::WebSocket;
 
     async fn connect(url: &str) -> Result<Self::Socket, String> {
-        wasm_websocket::WebSocket::connect(url)
+        wasm_websocket::WebSocket::builder(url)
+            .high_water_mark(MARK)
+            .connect()
             .await
             .map_err(|e| e.to_string())
     }
@@ -281,7 +284,11 @@ impl Lib for Ours {
 }
 
 pub(crate) async fn ours(workload: Workload, feed: bool) -> Result<f64, String> {
-    run::<Ours>(workload, feed).await
+    run::<Ours<{ wasm_websocket::DEFAULT_HIGH_WATER_MARK }>>(workload, feed).await
+}
+
+pub(crate) async fn ours_big_mark(workload: Workload) -> Result<f64, String> {
+    run::<Ours<{ 64 << 20 }>>(workload, false).await
 }
 
 // ---- gloo-net ----
@@ -441,7 +448,7 @@ pub async fn memory_cycles(n: u32) {
         };
         log(&line);
     }
-    one::<Ours>("wasm-websocket", n, || {
+    one::<Ours<{ wasm_websocket::DEFAULT_HIGH_WATER_MARK }>>("wasm-websocket", n, || {
         wasm_websocket::live_listeners() as f64
     })
     .await;

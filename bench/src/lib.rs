@@ -61,6 +61,9 @@ pub enum Impl {
     Ours,
     /// This crate with `feed` (no flush) in the sequential loops.
     OursFeed,
+    /// This crate with a 64 MiB high-water mark instead of the 1 MiB default, in the rows
+    /// that send more than the default mark: what waiting at the mark costs in that run.
+    OursBigMark,
     /// `gloo-net`'s `websocket::futures::WebSocket`.
     Gloo,
     /// `ws_stream_wasm`'s `WsMeta` + `WsStream`.
@@ -68,11 +71,12 @@ pub enum Impl {
 }
 
 impl Impl {
-    pub const ALL: [Impl; 6] = [
+    pub const ALL: [Impl; 7] = [
         Impl::RawJs,
         Impl::RawJsAwait,
         Impl::Ours,
         Impl::OursFeed,
+        Impl::OursBigMark,
         Impl::Gloo,
         Impl::WsStream,
     ];
@@ -83,6 +87,7 @@ impl Impl {
             Impl::RawJsAwait => "raw-js-await",
             Impl::Ours => "wasm-websocket",
             Impl::OursFeed => "wasm-websocket-feed",
+            Impl::OursBigMark => "wasm-websocket-64m",
             Impl::Gloo => "gloo-net",
             Impl::WsStream => "ws_stream_wasm",
         }
@@ -156,11 +161,16 @@ impl Workload {
         }
     }
 
-    /// Whether `imp` runs this workload (the feed variant only differs in sequential loops;
-    /// the awaiting raw JS variant only where messages are received).
+    /// Whether `imp` runs this workload (the feed variant only differs in sequential loops,
+    /// the 64 MiB mark only where more than the default mark is sent at once, the awaiting
+    /// raw JS variant only where messages are received).
     pub fn applies_to(self, imp: Impl) -> bool {
         match imp {
             Impl::OursFeed => matches!(self, Workload::PingPong { .. } | Workload::Many { .. }),
+            Impl::OursBigMark => matches!(
+                self,
+                Workload::Echo { binary: true, .. } | Workload::SendCount { .. }
+            ),
             Impl::RawJsAwait => !matches!(
                 self,
                 Workload::SendCount { .. } | Workload::ConnectClose { .. }
@@ -198,6 +208,7 @@ impl Workload {
             Impl::RawJsAwait => raw::run(self, true).await,
             Impl::Ours => impls::ours(self, false).await,
             Impl::OursFeed => impls::ours(self, true).await,
+            Impl::OursBigMark => impls::ours_big_mark(self).await,
             Impl::Gloo => impls::gloo(self).await,
             Impl::WsStream => impls::ws_stream(self).await,
         }
