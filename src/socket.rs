@@ -406,22 +406,28 @@ impl Shared {
         if self.buffered_bound.get() <= target || self.buffered_now() <= target {
             return Poll::Ready(());
         }
+        self.wait_drained(target, cx);
+        Poll::Pending
+    }
+
+    /// Has the sender woken once `bufferedAmount` is at most `target`, which the caller has
+    /// just read to be above it (it cannot change within the same task).
+    fn wait_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) {
         {
             let mut inner = self.inner.borrow_mut();
             store_waker(&mut inner.sink_waker, cx.waker());
             if inner.drain_target.is_some() {
                 // Already watched (see `drain.rs`); a lower level is checked from now on.
                 inner.drain_target = inner.drain_target.map(|t| t.min(target));
-                return Poll::Pending;
+                return;
             }
             inner.drain_target = Some(target);
         }
         if let Transport::Stream(_) = self.transport {
             // Completed writes wake the sender (`stream_written`).
-            return Poll::Pending;
+            return;
         }
         crate::drain::watch(Rc::downgrade(self));
-        Poll::Pending
     }
 
     fn send(self: &Rc<Self>, message: &Message) -> Result<(), Error> {
@@ -800,16 +806,14 @@ impl Sink<Message> for WebSocket {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let shared = &self.shared;
-        if shared.buffered_amount() == 0 {
+        if shared.buffered_now() == 0 {
             return Poll::Ready(Ok(()));
         }
         match shared.state() {
-            State::Open => shared.poll_drained(0, cx).map(|()| {
-                match (shared.buffered_amount(), shared.state()) {
-                    (0, _) | (_, State::Open) => Ok(()),
-                    (_, state) => Err(Error::NotOpen(state)),
-                }
-            }),
+            State::Open => {
+                shared.wait_drained(0, cx);
+                Poll::Pending
+            }
             state => Poll::Ready(Err(Error::NotOpen(state))),
         }
     }
