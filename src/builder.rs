@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::keepalive::KeepaliveConfig;
+use crate::core::keepalive::KeepaliveConfig;
 use crate::socket::{ConnectFuture, WebSocket};
 use crate::stream_backend::StreamSupport;
 use crate::{Error, Message};

@@ -50,6 +50,7 @@
 
 mod builder;
 mod close;
+mod core;
 mod drain;
 mod error;
 #[cfg(any(feature = "yew", feature = "leptos"))]
@@ -58,7 +59,6 @@ mod hook_core;
 mod io;
 #[cfg(feature = "js")]
 pub mod js;
-mod keepalive;
 #[cfg(feature = "leptos")]
 pub mod leptos;
 mod listeners;
@@ -67,6 +67,7 @@ mod reconnect;
 mod socket;
 mod state;
 mod stream_backend;
+mod timer;
 #[cfg(feature = "yew")]
 pub mod yew;
 

@@ -17,8 +17,9 @@ use web_sys::{Blob, MessageEvent};
 use crate::builder::Builder;
 use crate::builder::{default_backend, Backend};
 use crate::close::check_reason;
+use crate::core::keepalive::{Activity, Due, Keepalive, KeepaliveConfig};
+use crate::core::waker::{store_waker, wake};
 use crate::error::{from_constructor, from_js};
-use crate::keepalive::{Activity, Due, Keepalive, KeepaliveConfig};
 use crate::listeners::Listener;
 use crate::message::bytes_of;
 use crate::stream_backend::StreamSocket;
@@ -61,20 +62,6 @@ impl Incoming {
             Incoming::Ready(Err(_)) => 0,
             Incoming::Blob(_, size) => *size,
         }
-    }
-}
-
-/// Stores `waker` in `slot` unless the one there already wakes the same task.
-fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
-    match slot {
-        Some(old) if old.will_wake(waker) => {}
-        _ => *slot = Some(waker.clone()),
-    }
-}
-
-fn wake(slot: Option<Waker>) {
-    if let Some(waker) = slot {
-        waker.wake();
     }
 }
 
@@ -970,7 +957,7 @@ impl ConnectFuture {
         };
         let timer = builder.connect_timeout.map(|timeout| {
             let weak = Rc::downgrade(&socket.shared);
-            let millis = crate::keepalive::timer_millis(timeout);
+            let millis = crate::timer::millis(timeout);
             Timeout::new(millis, move || {
                 if let Some(shared) = weak.upgrade() {
                     let waker = {

@@ -9,24 +9,12 @@
 use std::rc::Weak;
 use std::time::Duration;
 
-use gloo_timers::callback::Interval;
-
 use crate::listeners::LiveToken;
 use crate::socket::Shared;
+use crate::timer::{millis as timer_millis, Timer};
 use crate::Message;
 
 const TICKS_PER_PERIOD: u32 = 4;
-
-/// A duration as a `setTimeout` delay: whole milliseconds, at most `i32::MAX` (the largest
-/// delay browsers accept). Plain 64-bit arithmetic: `Duration::as_millis` is 128-bit and
-/// would link 128-bit division into every client.
-pub(crate) fn timer_millis(duration: Duration) -> u32 {
-    let millis = duration
-        .as_secs()
-        .saturating_mul(1000)
-        .saturating_add(u64::from(duration.subsec_millis()));
-    millis.min(i32::MAX as u64) as u32
-}
 
 type Start = fn(&KeepaliveConfig, Weak<Shared>) -> Keepalive;
 
@@ -45,12 +33,29 @@ impl KeepaliveConfig {
         self.start = Some(Keepalive::start);
     }
 
+    /// Moves the heartbeat out of this configuration into one of its own, for a caller
+    /// that sends heartbeats itself (the reconnecting socket, which must account for their
+    /// bytes) and ticks an [`Activity`] with it. This socket's timer then runs only if an
+    /// idle timeout still needs it.
+    pub(crate) fn take_heartbeat(&mut self) -> Option<KeepaliveConfig> {
+        let heartbeat = self.heartbeat.take()?;
+        if self.idle_timeout.is_none() {
+            self.start = None;
+        }
+        Some(KeepaliveConfig {
+            heartbeat: Some(heartbeat),
+            idle_timeout: None,
+            start: None,
+        })
+    }
+
     /// Starts the timer for an open socket, if one was asked for.
     pub(crate) fn start(&self, socket: Weak<Shared>) -> Option<Keepalive> {
         self.start.map(|start| start(self, socket))
     }
 
-    fn tick_millis(&self) -> u32 {
+    /// The tick of the timer that drives [`Activity::tick`].
+    pub(crate) fn tick_millis(&self) -> u32 {
         let shortest = [self.heartbeat.as_ref().map(|h| h.0), self.idle_timeout]
             .into_iter()
             .flatten()
@@ -68,7 +73,7 @@ impl KeepaliveConfig {
 
 /// The per-socket timer state; dropping it stops the interval.
 pub(crate) struct Keepalive {
-    _interval: Interval,
+    _interval: Timer,
     _live: LiveToken,
 }
 
@@ -122,7 +127,7 @@ impl Activity {
 
 impl Keepalive {
     pub(crate) fn start(config: &KeepaliveConfig, socket: Weak<Shared>) -> Self {
-        let interval = Interval::new(config.tick_millis(), move || {
+        let interval = Timer::every(config.tick_millis(), move || {
             if let Some(shared) = socket.upgrade() {
                 shared.keepalive_tick();
             }
@@ -186,6 +191,20 @@ mod tests {
             .filter(|_| activity.tick(&config) == Due::Heartbeat)
             .collect();
         assert_eq!(beats, [4, 8, 12, 16, 20]);
+    }
+
+    #[test]
+    fn taking_the_heartbeat_stops_the_timer_unless_idle_needs_it() {
+        let mut only_heartbeat = config(Some(400), None);
+        only_heartbeat.enable();
+        let taken = only_heartbeat.take_heartbeat().expect("a heartbeat");
+        assert!(only_heartbeat.start.is_none() && only_heartbeat.heartbeat.is_none());
+        assert_eq!(taken.tick_millis(), 100);
+        let mut both = config(Some(400), Some(1000));
+        both.enable();
+        assert!(both.take_heartbeat().is_some());
+        assert!(both.start.is_some());
+        assert!(config(None, Some(1)).take_heartbeat().is_none());
     }
 
     #[test]
