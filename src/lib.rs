@@ -48,39 +48,41 @@
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
-mod builder;
 mod close;
 mod core;
-mod drain;
 mod error;
 #[cfg(any(feature = "yew", feature = "leptos"))]
-mod hook_core;
+mod hooks;
 #[cfg(feature = "io")]
 mod io;
 #[cfg(feature = "js")]
 pub mod js;
-#[cfg(feature = "leptos")]
-pub mod leptos;
 mod listeners;
 mod message;
 mod reconnect;
 mod socket;
 mod state;
-mod stream_backend;
 mod timer;
-#[cfg(feature = "yew")]
-pub mod yew;
+mod transport;
 
-pub use builder::{set_default_backend, Backend, BinaryType, Builder, DEFAULT_HIGH_WATER_MARK};
+pub use crate::core::connection::QUEUE_FULL_CODE;
 pub use close::{CloseCode, CloseEvent, MAX_REASON_BYTES};
 pub use error::Error;
 #[cfg(feature = "io")]
 pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};
 pub use listeners::live_listeners;
-pub use message::Message;
+pub use message::{BinaryType, Message};
 pub use reconnect::{
     ReconnectCloseFuture, ReconnectEvent, ReconnectEvents, ReconnectHandle, ReconnectPolicy,
     ReconnectingWebSocket,
 };
-pub use socket::{CloseFuture, ClosedFuture, ConnectFuture, Handle, WebSocket, QUEUE_FULL_CODE};
+pub use socket::{
+    set_default_backend, Backend, Builder, CloseFuture, ClosedFuture, ConnectFuture, Handle,
+    WebSocket, DEFAULT_HIGH_WATER_MARK,
+};
 pub use state::State;
+
+#[cfg(feature = "leptos")]
+pub use hooks::leptos;
+#[cfg(feature = "yew")]
+pub use hooks::yew;

@@ -12,6 +12,21 @@ extern "C" {
     pub(crate) fn bytes_of(array: &Uint8Array) -> Vec<u8>;
 }
 
+/// How binary messages are delivered by the browser before the crate turns them into
+/// [`Message::Binary`]: the socket's
+/// [`binaryType`](https://developer.mozilla.org/en-US/docs/Web/API/WebSocket/binaryType).
+///
+/// Both produce the same messages in the same order; `ArrayBuffer` is faster because a
+/// `Blob` has to be read asynchronously.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BinaryType {
+    /// `"arraybuffer"`, the default.
+    #[default]
+    ArrayBuffer,
+    /// `"blob"`: each message is read from its `Blob`, and later messages wait for it.
+    Blob,
+}
+
 /// One WebSocket message, as received from or sent to the peer.
 ///
 /// Text frames become [`Message::Text`], binary frames (`ArrayBuffer` or `Blob`) become

@@ -29,20 +29,27 @@ pub(crate) fn millis(duration: Duration) -> u32 {
 /// Dropping it from its own callback is allowed: wasm-bindgen frees a closure only once
 /// its call has returned.
 #[must_use = "the timer is cleared when dropped"]
-pub(crate) enum Timer {
-    Once(Timeout),
-    Every(Interval),
+pub(crate) struct Timer {
+    // Held for their `Drop`, which clears the JS timer.
+    _once: Option<Timeout>,
+    _every: Option<Interval>,
 }
 
 impl Timer {
     /// Calls `f` once after `ms` milliseconds.
     pub(crate) fn once(ms: u32, f: impl FnOnce() + 'static) -> Timer {
-        Timer::Once(Timeout::new(ms, f))
+        Timer {
+            _once: Some(Timeout::new(ms, f)),
+            _every: None,
+        }
     }
 
     /// Calls `f` every `ms` milliseconds.
     pub(crate) fn every(ms: u32, f: impl FnMut() + 'static) -> Timer {
-        Timer::Every(Interval::new(ms, f))
+        Timer {
+            _once: None,
+            _every: Some(Interval::new(ms, f)),
+        }
     }
 }
 

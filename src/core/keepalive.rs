@@ -1,36 +1,30 @@
-//! Heartbeat and idle timeout.
+//! Heartbeat and idle timeout, as pure logic.
 //!
-//! One `gloo-timers` interval per open socket, ticking at a quarter of the shorter period,
-//! and only while the socket is open. The message path does no JS call for it: receiving
-//! and sending bump plain counters, and each tick compares them with the previous tick.
-//! So a heartbeat goes out after 1 to 1.25 heartbeat intervals without a send, and an idle
-//! connection is declared lost after 1 to 1.25 idle timeouts without a received message.
+//! A timer ticks at a quarter of the shorter period, and only while the connection is
+//! open. The message path does no JS call for it: receiving and sending bump plain
+//! counters, and each tick compares them with the previous tick. So a heartbeat goes out
+//! after 1 to 1.25 heartbeat intervals without a send, and an idle connection is declared
+//! lost after 1 to 1.25 idle timeouts without a received message. The plain socket and the
+//! reconnecting one both tick an [`Activity`] with this logic; each owns its timer.
 
-use std::rc::Weak;
 use std::time::Duration;
 
-use crate::listeners::LiveToken;
-use crate::socket::Shared;
-use crate::timer::{millis as timer_millis, Timer};
-use crate::Message;
+use crate::message::Message;
+use crate::timer::millis as timer_millis;
 
 const TICKS_PER_PERIOD: u32 = 4;
-
-type Start = fn(&KeepaliveConfig, Weak<Shared>) -> Keepalive;
 
 /// What the builder asked for.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeepaliveConfig {
     pub(crate) heartbeat: Option<(Duration, Message)>,
     pub(crate) idle_timeout: Option<Duration>,
-    /// Set by the builder methods that need the timer: the timer code is reachable only
-    /// through them, so a program that never calls them links none of it.
-    start: Option<Start>,
 }
 
 impl KeepaliveConfig {
-    pub(crate) fn enable(&mut self) {
-        self.start = Some(Keepalive::start);
+    /// Whether a timer is needed at all.
+    pub(crate) fn is_active(&self) -> bool {
+        self.heartbeat.is_some() || self.idle_timeout.is_some()
     }
 
     /// Moves the heartbeat out of this configuration into one of its own, for a caller
@@ -39,19 +33,10 @@ impl KeepaliveConfig {
     /// idle timeout still needs it.
     pub(crate) fn take_heartbeat(&mut self) -> Option<KeepaliveConfig> {
         let heartbeat = self.heartbeat.take()?;
-        if self.idle_timeout.is_none() {
-            self.start = None;
-        }
         Some(KeepaliveConfig {
             heartbeat: Some(heartbeat),
             idle_timeout: None,
-            start: None,
         })
-    }
-
-    /// Starts the timer for an open socket, if one was asked for.
-    pub(crate) fn start(&self, socket: Weak<Shared>) -> Option<Keepalive> {
-        self.start.map(|start| start(self, socket))
     }
 
     /// The tick of the timer that drives [`Activity::tick`].
@@ -69,12 +54,6 @@ impl KeepaliveConfig {
     fn ticks_for(&self, period: Duration) -> u64 {
         u64::from(timer_millis(period).div_ceil(self.tick_millis()).max(1))
     }
-}
-
-/// The per-socket timer state; dropping it stops the interval.
-pub(crate) struct Keepalive {
-    _interval: Timer,
-    _live: LiveToken,
 }
 
 /// Counters the tick compares between ticks.
@@ -125,20 +104,6 @@ impl Activity {
     }
 }
 
-impl Keepalive {
-    pub(crate) fn start(config: &KeepaliveConfig, socket: Weak<Shared>) -> Self {
-        let interval = Timer::every(config.tick_millis(), move || {
-            if let Some(shared) = socket.upgrade() {
-                shared.keepalive_tick();
-            }
-        });
-        Keepalive {
-            _interval: interval,
-            _live: LiveToken::new(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +112,6 @@ mod tests {
         KeepaliveConfig {
             heartbeat: heartbeat_ms.map(|ms| (Duration::from_millis(ms), Message::from("ping"))),
             idle_timeout: idle_ms.map(Duration::from_millis),
-            start: None,
         }
     }
 
@@ -196,14 +160,12 @@ mod tests {
     #[test]
     fn taking_the_heartbeat_stops_the_timer_unless_idle_needs_it() {
         let mut only_heartbeat = config(Some(400), None);
-        only_heartbeat.enable();
         let taken = only_heartbeat.take_heartbeat().expect("a heartbeat");
-        assert!(only_heartbeat.start.is_none() && only_heartbeat.heartbeat.is_none());
+        assert!(!only_heartbeat.is_active());
         assert_eq!(taken.tick_millis(), 100);
         let mut both = config(Some(400), Some(1000));
-        both.enable();
         assert!(both.take_heartbeat().is_some());
-        assert!(both.start.is_some());
+        assert!(both.is_active());
         assert!(config(None, Some(1)).take_heartbeat().is_none());
     }
 

@@ -96,7 +96,7 @@ fn Chat() -> Html {
         Callback::from(move |_: MouseEvent| ws.close())
     };
 
-    let state = ws.ready_state();
+    let state = *ws.ready_state;
     html! {
         <section class="chat">
             <p>{ "connection: " }<span id="state" data-state={state.as_str()}>{ state.as_str() }</span></p>

@@ -15,13 +15,12 @@
 use std::cell::RefCell;
 use std::rc::Weak;
 
-use gloo_timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageChannel, MessagePort};
 
-use crate::socket::Shared;
-use crate::State;
+use crate::core::connection::Connection;
+use crate::timer::Timer;
 
 /// Zero-delay hops before falling back to timers (about 1 ms of hops in Chromium).
 const HOPS: u32 = 64;
@@ -52,9 +51,9 @@ struct Watcher {
     hops: Option<Option<Hops>>,
     /// A hop has been posted and not yet received.
     hop_pending: bool,
-    timer: Option<Timeout>,
+    timer: Option<Timer>,
     /// Sockets whose sender waits.
-    waiting: Vec<Weak<Shared>>,
+    waiting: Vec<Weak<Connection>>,
     /// Checks since a socket last started waiting: every check looks at every waiting
     /// socket, so this is the count of the one that waits the shortest, and a socket that
     /// starts waiting gets zero-delay hops even while others have fallen back to timers.
@@ -70,10 +69,10 @@ fn with_watcher<R: Default>(f: impl FnOnce(&mut Watcher) -> R) -> R {
         .unwrap_or_default()
 }
 
-/// Starts watching `socket`, whose `drain_target` says for which level.
-pub(crate) fn watch(socket: Weak<Shared>) {
+/// Starts watching `connection`, whose sender waits for its level.
+pub(crate) fn watch(connection: Weak<Connection>) {
     with_watcher(|w| {
-        w.waiting.push(socket);
+        w.waiting.push(connection);
         w.checks = 0;
         schedule(w);
     });
@@ -110,7 +109,7 @@ fn schedule(w: &mut Watcher) {
             .checked_shl(doublings)
             .unwrap_or(MAX_INTERVAL_MS)
             .min(MAX_INTERVAL_MS);
-        w.timer = Some(Timeout::new(interval, || {
+        w.timer = Some(Timer::once(interval, || {
             // Dropping the timer from its own callback is allowed: wasm-bindgen frees a
             // closure only once its call has returned.
             let fired = with_watcher(|w| w.timer.take());
@@ -124,27 +123,10 @@ fn schedule(w: &mut Watcher) {
 /// socket has closed, and schedule the next check for the others.
 fn check() {
     let mut waiting = with_watcher(|w| std::mem::take(&mut w.waiting));
-    waiting.retain(|socket| {
-        let Some(shared) = socket.upgrade() else {
-            return false;
-        };
-        let mut inner = shared.inner.borrow_mut();
-        let reached = match inner.drain_target {
-            None => true,
-            Some(target) => {
-                shared.buffered_now() <= target
-                    || !matches!(shared.state(), State::Open | State::Connecting)
-            }
-        };
-        if reached {
-            inner.drain_target = None;
-            let waker = inner.sink_waker.take();
-            drop(inner);
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
-        !reached
+    waiting.retain(|connection| {
+        connection
+            .upgrade()
+            .is_some_and(|connection| !connection.check_drained())
     });
     with_watcher(|w| {
         // A socket that started waiting during this check is already in `waiting`, with

@@ -1,4 +1,4 @@
-//! The framework-neutral part of the [`yew`](crate::yew) and [`leptos`](crate::leptos)
+//! The framework-neutral part of the [`yew`](super::yew) and [`leptos`](super::leptos)
 //! hooks: one [`ReconnectingWebSocket`] at a time, a task that reports what happens to it,
 //! and the release of everything when the component goes away.
 //!
@@ -18,10 +18,12 @@ use futures_core::Stream;
 use futures_sink::Sink;
 
 use crate::close::check_reason;
-use crate::{
-    Builder, CloseCode, CloseEvent, Error, Message, ReconnectEvent, ReconnectEvents,
-    ReconnectPolicy, ReconnectingWebSocket, State, WebSocket,
-};
+use crate::close::{CloseCode, CloseEvent};
+use crate::error::Error;
+use crate::message::Message;
+use crate::reconnect::{ReconnectEvent, ReconnectEvents, ReconnectPolicy, ReconnectingWebSocket};
+use crate::socket::{Builder, WebSocket};
+use crate::state::State;
 
 /// How many stream items or events the task handles before it lets the browser run.
 const BUDGET: usize = 64;
@@ -117,7 +119,7 @@ macro_rules! settings_methods {
         configure_example: $configure_example:literal $(,)?
     ) => {
         /// The subprotocols to offer, most preferred first (see
-        /// [`Builder::protocols`](crate::Builder::protocols)).
+        /// [`Builder::protocols`](Builder::protocols)).
         pub fn protocols<I, S>(mut self, protocols: I) -> Self
         where
             I: IntoIterator<Item = S>,
@@ -179,7 +181,7 @@ macro_rules! settings_methods {
         }
 
         /// Further socket settings for every connection (binary type, connect timeout,
-        /// heartbeat, idle timeout, ...), applied to the [`Builder`](crate::Builder) after
+        /// heartbeat, idle timeout, ...), applied to the [`Builder`](Builder) after
         /// the URL and the protocols.
         ///
         /// ```no_run
@@ -193,10 +195,7 @@ macro_rules! settings_methods {
         /// });
         /// # drop(options);
         /// ```
-        pub fn configure(
-            mut self,
-            configure: impl Fn(crate::Builder) -> crate::Builder + 'static,
-        ) -> Self {
+        pub fn configure(mut self, configure: impl Fn($crate::socket::Builder) -> $crate::socket::Builder + 'static) -> Self {
             self.settings.configure(configure);
             self
         }

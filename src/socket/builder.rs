@@ -1,27 +1,16 @@
 use std::time::Duration;
 
+use super::{ConnectFuture, WebSocket};
+use crate::core::connection::{start_keepalive, Config, StartKeepalive};
 use crate::core::keepalive::KeepaliveConfig;
-use crate::socket::{ConnectFuture, WebSocket};
-use crate::stream_backend::StreamSupport;
-use crate::{Error, Message};
+use crate::core::transport::Transport;
+use crate::error::Error;
+use crate::message::{BinaryType, Message};
+use crate::transport::classic::{self, Classic, ReadBlob};
+use crate::transport::stream::StreamSupport;
 
 /// The default high-water mark: 1 MiB of `bufferedAmount`.
 pub const DEFAULT_HIGH_WATER_MARK: usize = 1 << 20;
-
-/// How binary messages are delivered by the browser before the crate turns them into
-/// [`Message::Binary`](crate::Message::Binary): the socket's
-/// [`binaryType`](https://developer.mozilla.org/en-US/docs/Web/API/WebSocket/binaryType).
-///
-/// Both produce the same messages in the same order; `ArrayBuffer` is faster because a
-/// `Blob` has to be read asynchronously.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum BinaryType {
-    /// `"arraybuffer"`, the default.
-    #[default]
-    ArrayBuffer,
-    /// `"blob"`: each message is read from its `Blob`, and later messages wait for it.
-    Blob,
-}
 
 /// Which browser API carries a connection.
 ///
@@ -69,7 +58,7 @@ pub fn set_default_backend(backend: Backend) {
     let _ = DEFAULT_BACKEND.try_with(|cell| cell.set((backend, stream_support(backend))));
 }
 
-pub(crate) fn default_backend() -> DefaultBackend {
+fn default_backend() -> DefaultBackend {
     DEFAULT_BACKEND
         .try_with(std::cell::Cell::get)
         .unwrap_or((Backend::Classic, None))
@@ -80,7 +69,7 @@ pub(crate) fn default_backend() -> DefaultBackend {
 fn stream_support(backend: Backend) -> Option<StreamSupport> {
     match backend {
         Backend::Classic => None,
-        Backend::Stream | Backend::Auto => Some(crate::stream_backend::SUPPORT),
+        Backend::Stream | Backend::Auto => Some(crate::transport::stream::SUPPORT),
     }
 }
 
@@ -109,10 +98,12 @@ pub struct Builder {
     pub(crate) high_water_mark: usize,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) keepalive: KeepaliveConfig,
+    /// Set by the keepalive methods only (see [`StartKeepalive`]).
+    start_keepalive: Option<StartKeepalive>,
     pub(crate) backend: Option<(Backend, Option<StreamSupport>)>,
     pub(crate) max_queued: Option<(usize, usize)>,
-    /// Set with [`BinaryType::Blob`] only (see `socket::ReadBlob`).
-    pub(crate) read_blob: Option<crate::socket::ReadBlob>,
+    /// Set with [`BinaryType::Blob`] only (see [`ReadBlob`]).
+    read_blob: Option<ReadBlob>,
     #[cfg(feature = "io")]
     pub(crate) io_text: crate::TextPolicy,
 }
@@ -126,6 +117,7 @@ impl Builder {
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             connect_timeout: None,
             keepalive: KeepaliveConfig::default(),
+            start_keepalive: None,
             backend: None,
             max_queued: None,
             read_blob: None,
@@ -153,7 +145,7 @@ impl Builder {
     pub fn binary_type(mut self, binary_type: BinaryType) -> Self {
         self.binary_type = binary_type;
         self.read_blob = match binary_type {
-            BinaryType::Blob => Some(crate::socket::read_blob),
+            BinaryType::Blob => Some(classic::read_blob),
             BinaryType::ArrayBuffer => None,
         };
         self
@@ -203,7 +195,7 @@ impl Builder {
     /// sees `message` like any other. It is skipped while sent data is still buffered.
     pub fn heartbeat(mut self, interval: Duration, message: impl Into<Message>) -> Self {
         self.keepalive.heartbeat = Some((interval, message.into()));
-        self.keepalive.enable();
+        self.start_keepalive = Some(start_keepalive);
         self
     }
 
@@ -214,7 +206,7 @@ impl Builder {
     /// regularly (or with a [`heartbeat`](Builder::heartbeat) the server answers).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.keepalive.idle_timeout = Some(timeout);
-        self.keepalive.enable();
+        self.start_keepalive = Some(start_keepalive);
         self
     }
 
@@ -271,6 +263,39 @@ impl Builder {
     pub(crate) fn open(&self) -> Result<WebSocket, Error> {
         validate_protocols(&self.protocols)?;
         WebSocket::from_builder(self)
+    }
+
+    /// Creates the transport the backend setting asks for.
+    pub(super) fn transport(&self) -> Result<Box<dyn Transport>, Error> {
+        let url = self.url.as_str();
+        let stream = match self.backend.unwrap_or_else(default_backend) {
+            (Backend::Classic, _) | (_, None) => None,
+            (Backend::Auto, Some(support)) => (support.available)().then_some(support),
+            (Backend::Stream, Some(support)) if (support.available)() => Some(support),
+            (Backend::Stream, Some(_)) => {
+                return Err(Error::Unsupported {
+                    feature: "WebSocketStream".into(),
+                })
+            }
+        };
+        match stream {
+            Some(support) => (support.open)(url, &self.protocols),
+            None => Ok(Box::new(Classic::open(
+                url,
+                &self.protocols,
+                self.binary_type,
+                self.read_blob,
+            )?)),
+        }
+    }
+
+    pub(super) fn connection_config(&self) -> Config {
+        Config {
+            high_water_mark: self.high_water_mark as u64,
+            keepalive: self.keepalive.clone(),
+            start_keepalive: self.start_keepalive,
+            max_queued: self.max_queued,
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
 use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
@@ -21,10 +21,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use crate::error::from_js;
+use crate::close::CloseEvent;
+use crate::core::connection::Connection;
+use crate::core::transport::Transport;
+use crate::error::{from_constructor, from_js, Error};
 use crate::listeners::LiveToken;
-use crate::socket::Shared;
-use crate::{CloseEvent, Error, Message, State};
+use crate::message::{bytes_of, BinaryType, Message};
+use crate::state::State;
 
 #[wasm_bindgen]
 extern "C" {
@@ -65,26 +68,11 @@ fn available() -> bool {
     Reflect::has(&js_sys::global(), &JsValue::from_str("WebSocketStream")).unwrap_or(false)
 }
 
-/// What the socket needs from a `WebSocketStream` connection.
-pub(crate) trait StreamSocket {
-    fn watch(&self, socket: Weak<Shared>);
-    fn on_opened(&self, info: &JsValue) -> bool;
-    fn on_closed(&self);
-    fn state(&self) -> State;
-    fn url(&self) -> String;
-    fn protocol(&self) -> String;
-    fn extensions(&self) -> String;
-    fn buffered_amount(&self) -> u64;
-    fn close(&self, code: u16, reason: &str) -> Result<(), JsValue>;
-    fn send(&self, message: &Message, socket: Weak<Shared>) -> Result<(), Error>;
-    fn written(&self, len: u64);
-    fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>>;
-}
-
-type OpenFn = fn(&str, &[String]) -> Result<Box<dyn StreamSocket>, JsValue>;
+type OpenFn = fn(&str, &[String]) -> Result<Box<dyn Transport>, Error>;
 
 /// The backend's entry points, handed out only by `Builder::backend` and
-/// `set_default_backend` (see `builder.rs`).
+/// `set_default_backend` (see `socket/builder.rs`), so a program that never asks for this
+/// backend links none of its code.
 #[derive(Clone, Copy)]
 pub(crate) struct StreamSupport {
     pub(crate) available: fn() -> bool,
@@ -99,11 +87,15 @@ impl std::fmt::Debug for StreamSupport {
 
 pub(crate) const SUPPORT: StreamSupport = StreamSupport {
     available,
-    open: |url, protocols| Ok(Box::new(StreamTransport::new(url, protocols)?)),
+    open: |url, protocols| {
+        let stream = Stream::new(url, protocols).map_err(|e| from_constructor(e, url))?;
+        Ok(Box::new(stream))
+    },
 };
 
-pub(crate) struct StreamTransport {
-    wss: JsWebSocketStream,
+/// What the promise callbacks update; they hold it weakly, so a promise settling after
+/// the socket was dropped does nothing.
+struct Shared {
     state: Cell<State>,
     reader: RefCell<Option<JsReader>>,
     writer: RefCell<Option<JsWriter>>,
@@ -112,6 +104,12 @@ pub(crate) struct StreamTransport {
     /// Bytes handed to `write()` whose promise has not fulfilled: this backend's
     /// `bufferedAmount`. Like the browser's, it does not fall for writes that failed.
     outstanding: Cell<u64>,
+    connection: RefCell<Weak<Connection>>,
+}
+
+pub(crate) struct Stream {
+    wss: JsWebSocketStream,
+    shared: Rc<Shared>,
     /// The `read()` in flight, polled by the Rust stream.
     read: RefCell<Option<JsFuture>>,
     /// The readable has ended (done or errored): only the close is left.
@@ -120,7 +118,7 @@ pub(crate) struct StreamTransport {
     _live: LiveToken,
 }
 
-impl StreamTransport {
+impl Stream {
     /// Calls the constructor; `SyntaxError` for a bad URL, like the classic one.
     fn new(url: &str, protocols: &[String]) -> Result<Self, JsValue> {
         let options = Object::new();
@@ -128,14 +126,17 @@ impl StreamTransport {
             let list: Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
             Reflect::set(&options, &JsValue::from_str("protocols"), &list)?;
         }
-        Ok(StreamTransport {
+        Ok(Stream {
             wss: JsWebSocketStream::new(url, &options)?,
-            state: Cell::new(State::Connecting),
-            reader: RefCell::new(None),
-            writer: RefCell::new(None),
-            protocol: RefCell::new(String::new()),
-            extensions: RefCell::new(String::new()),
-            outstanding: Cell::new(0),
+            shared: Rc::new(Shared {
+                state: Cell::new(State::Connecting),
+                reader: RefCell::new(None),
+                writer: RefCell::new(None),
+                protocol: RefCell::new(String::new()),
+                extensions: RefCell::new(String::new()),
+                outstanding: Cell::new(0),
+                connection: RefCell::new(Weak::new()),
+            }),
             read: RefCell::new(None),
             exhausted: Cell::new(false),
             _live: LiveToken::new(),
@@ -143,45 +144,10 @@ impl StreamTransport {
     }
 }
 
-impl StreamSocket for StreamTransport {
-    /// Watches the `opened` and `closed` promises, reporting to the socket.
-    fn watch(&self, socket: Weak<Shared>) {
-        let opened = JsFuture::from(self.wss.opened());
-        let weak = socket.clone();
-        spawn_local(async move {
-            // A rejected `opened` is followed by a rejected `closed`, handled below.
-            if let Ok(info) = opened.await {
-                if let Some(shared) = weak.upgrade() {
-                    shared.stream_opened(&info);
-                }
-            }
-        });
-        let closed = JsFuture::from(self.wss.closed());
-        spawn_local(async move {
-            let event = match closed.await {
-                Ok(info) => CloseEvent {
-                    code: field(&info, "closeCode")
-                        .as_f64()
-                        .map_or(1005, |c| c as u16),
-                    reason: field(&info, "reason").as_string().unwrap_or_default(),
-                    was_clean: true,
-                },
-                Err(error) => CloseEvent {
-                    code: field(&error, "closeCode")
-                        .as_f64()
-                        .map_or(1006, |c| c as u16),
-                    reason: field(&error, "reason").as_string().unwrap_or_default(),
-                    was_clean: false,
-                },
-            };
-            if let Some(shared) = socket.upgrade() {
-                shared.on_close_event(event);
-            }
-        });
-    }
-
-    /// Takes what `opened` fulfilled with; returns false if the socket is already closing.
-    fn on_opened(&self, info: &JsValue) -> bool {
+impl Shared {
+    /// Takes what `opened` fulfilled with. A connection already closing stays closing and
+    /// is never reported open: it ends like a classic socket closed while connecting.
+    fn on_opened(&self, info: &JsValue) {
         let readable: JsReadable = field(info, "readable").unchecked_into();
         let writable: JsWritable = field(info, "writable").unchecked_into();
         *self.reader.borrow_mut() = Some(readable.get_reader());
@@ -190,16 +156,58 @@ impl StreamSocket for StreamTransport {
         *self.extensions.borrow_mut() = field(info, "extensions").as_string().unwrap_or_default();
         if self.state.get() == State::Connecting {
             self.state.set(State::Open);
+            let connection = self.connection.borrow().upgrade();
+            if let Some(connection) = connection {
+                connection.on_open();
+            }
         }
-        true
     }
+}
 
-    fn on_closed(&self) {
-        self.state.set(State::Closed);
+fn close_event(outcome: Result<JsValue, JsValue>) -> CloseEvent {
+    let (info, was_clean, default_code) = match &outcome {
+        Ok(info) => (info, true, 1005),
+        Err(error) => (error, false, 1006),
+    };
+    CloseEvent {
+        code: field(info, "closeCode")
+            .as_f64()
+            .map_or(default_code, |c| c as u16),
+        reason: field(info, "reason").as_string().unwrap_or_default(),
+        was_clean,
+    }
+}
+
+impl Transport for Stream {
+    /// Watches the `opened` and `closed` promises, reporting to the connection.
+    fn attach(&self, connection: &Weak<Connection>) {
+        *self.shared.connection.borrow_mut() = connection.clone();
+        let opened = JsFuture::from(self.wss.opened());
+        let shared = Rc::downgrade(&self.shared);
+        spawn_local(async move {
+            // A rejected `opened` is followed by a rejected `closed`, handled below.
+            if let Ok(info) = opened.await {
+                if let Some(shared) = shared.upgrade() {
+                    shared.on_opened(&info);
+                }
+            }
+        });
+        let closed = JsFuture::from(self.wss.closed());
+        let shared = Rc::downgrade(&self.shared);
+        spawn_local(async move {
+            let event = close_event(closed.await);
+            if let Some(shared) = shared.upgrade() {
+                shared.state.set(State::Closed);
+                let connection = shared.connection.borrow().upgrade();
+                if let Some(connection) = connection {
+                    connection.on_close(event);
+                }
+            }
+        });
     }
 
     fn state(&self) -> State {
-        self.state.get()
+        self.shared.state.get()
     }
 
     fn url(&self) -> String {
@@ -207,38 +215,41 @@ impl StreamSocket for StreamTransport {
     }
 
     fn protocol(&self) -> String {
-        self.protocol.borrow().clone()
+        self.shared.protocol.borrow().clone()
     }
 
     fn extensions(&self) -> String {
-        self.extensions.borrow().clone()
+        self.shared.extensions.borrow().clone()
+    }
+
+    fn binary_type(&self) -> BinaryType {
+        BinaryType::ArrayBuffer
     }
 
     fn buffered_amount(&self) -> u64 {
-        self.outstanding.get()
+        self.shared.outstanding.get()
     }
 
-    fn close(&self, code: u16, reason: &str) -> Result<(), JsValue> {
+    fn close(&self, code: u16, reason: &str) -> Result<(), Error> {
         let info = Object::new();
-        Reflect::set(&info, &JsValue::from_str("closeCode"), &JsValue::from(code))?;
-        Reflect::set(
-            &info,
-            &JsValue::from_str("reason"),
-            &JsValue::from_str(reason),
-        )?;
-        self.wss.close(&info)?;
-        if matches!(self.state.get(), State::Connecting | State::Open) {
-            self.state.set(State::Closing);
+        let set = |key: &str, value: &JsValue| {
+            Reflect::set(&info, &JsValue::from_str(key), value).map_err(from_js)
+        };
+        set("closeCode", &JsValue::from(code))?;
+        set("reason", &JsValue::from_str(reason))?;
+        self.wss.close(&info).map_err(from_js)?;
+        if matches!(self.shared.state.get(), State::Connecting | State::Open) {
+            self.shared.state.set(State::Closing);
         }
         Ok(())
     }
 
-    /// Writes one message. The chunk is copied out of wasm memory: the stream keeps it until
-    /// it is sent, and a view into wasm memory could change under it.
-    fn send(&self, message: &Message, socket: Weak<Shared>) -> Result<(), Error> {
-        let writer = self.writer.borrow();
+    /// Writes one message. The chunk is copied out of wasm memory: the stream keeps it
+    /// until it is sent, and a view into wasm memory could change under it.
+    fn send(&self, message: &Message) -> Result<(), Error> {
+        let writer = self.shared.writer.borrow();
         let Some(writer) = writer.as_ref() else {
-            return Err(Error::NotOpen(self.state.get()));
+            return Err(Error::NotOpen(self.shared.state.get()));
         };
         let (chunk, len) = match message {
             Message::Text(text) => (JsValue::from_str(text), text.len()),
@@ -246,31 +257,34 @@ impl StreamSocket for StreamTransport {
         };
         let written = JsFuture::from(writer.write(&chunk));
         let len = len as u64;
-        self.outstanding.set(self.outstanding.get() + len);
+        let shared = &self.shared;
+        shared.outstanding.set(shared.outstanding.get() + len);
+        let shared = Rc::downgrade(shared);
         spawn_local(async move {
             if written.await.is_ok() {
-                if let Some(shared) = socket.upgrade() {
-                    shared.stream_written(len);
+                if let Some(shared) = shared.upgrade() {
+                    shared
+                        .outstanding
+                        .set(shared.outstanding.get().saturating_sub(len));
+                    let connection = shared.connection.borrow().upgrade();
+                    if let Some(connection) = connection {
+                        connection.check_drained();
+                    }
                 }
             }
         });
         Ok(())
     }
 
-    fn written(&self, len: u64) {
-        self.outstanding
-            .set(self.outstanding.get().saturating_sub(len));
-    }
-
-    /// Polls the next chunk, starting a `read()` if none is in flight. `Ready(None)` once the
-    /// readable has ended.
+    /// Polls the next chunk, starting a `read()` if none is in flight. `Ready(None)` once
+    /// the readable has ended.
     fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         if self.exhausted.get() {
             return Poll::Ready(None);
         }
         let mut read = self.read.borrow_mut();
         if read.is_none() {
-            let reader = self.reader.borrow();
+            let reader = self.shared.reader.borrow();
             let Some(reader) = reader.as_ref() else {
                 return Poll::Ready(None);
             };
@@ -300,15 +314,19 @@ impl StreamSocket for StreamTransport {
         Poll::Ready(Some(if let Some(text) = value.as_string() {
             Ok(Message::Text(text))
         } else if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-            Ok(Message::Binary(crate::message::bytes_of(bytes)))
+            Ok(Message::Binary(bytes_of(bytes)))
         } else if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
-            Ok(Message::Binary(crate::message::bytes_of(&Uint8Array::new(
-                buffer,
-            ))))
+            Ok(Message::Binary(bytes_of(&Uint8Array::new(buffer))))
         } else {
             Err(from_js(JsValue::from(js_sys::TypeError::new(
                 "unsupported message data from WebSocketStream",
             ))))
         }))
     }
+
+    /// Completed writes check the drain themselves (see `send`).
+    fn watch_drain(&self, _connection: &Weak<Connection>) {}
+
+    /// The promise callbacks hold only weak references; nothing to remove.
+    fn release(&self, _keep_close: bool) {}
 }

@@ -50,11 +50,14 @@ use ::leptos::reactive::signal::RwSignal;
 use ::leptos::reactive::traits::{Set, WithValue};
 use ::leptos::reactive::wrappers::read::Signal;
 
-use crate::hook_core::{Controller, Report, Settings};
-use crate::{CloseCode, CloseEvent, Error, Message, State};
+use crate::close::{CloseCode, CloseEvent};
+use crate::error::Error;
+use crate::hooks::controller::{Controller, Report, Settings};
+use crate::message::Message;
+use crate::state::State;
 
 #[cfg(doc)]
-use crate::{ReconnectPolicy, ReconnectingWebSocket};
+use crate::reconnect::{ReconnectPolicy, ReconnectingWebSocket};
 
 /// The options of [`use_websocket_with_options`], in the vocabulary of other Leptos
 /// WebSocket hooks.
@@ -124,7 +127,7 @@ impl UseWebSocketOptions {
         Self::default()
     }
 
-    crate::hook_core::settings_methods! {
+    crate::hooks::controller::settings_methods! {
         module: "leptos",
         send: "crate::leptos::UseWebSocketReturn::send",
         configure_example: ".idle_timeout(Duration::from_secs(60))",

@@ -4,7 +4,7 @@
 //! The hook keeps one connection per component, a [`ReconnectingWebSocket`] that
 //! reconnects with backoff and keeps what is sent while it is disconnected. The component
 //! re-renders when the [ready state](UseWebSocketHandle::ready_state) changes and when a
-//! message arrives ([`message`](UseWebSocketHandle::message) is the last one; use
+//! message arrives ([`message`](UseWebSocketHandle::message) holds the last one; use
 //! [`on_message`](UseWebSocketOptions::on_message) to see every one). When the component
 //! unmounts, the connection is closed with 1000 and every JS listener and timer it had is
 //! released ([`live_listeners`](crate::live_listeners) returns to its previous value); no
@@ -42,8 +42,8 @@
 //!     };
 //!     html! {
 //!         <div>
-//!             <p>{ format!("state: {}", ws.ready_state()) }</p>
-//!             <button {onclick} disabled={ws.ready_state() != State::Open}>{ "say hello" }</button>
+//!             <p>{ format!("state: {}", *ws.ready_state) }</p>
+//!             <button {onclick} disabled={*ws.ready_state != State::Open}>{ "say hello" }</button>
 //!             <ul>{ for lines.iter().map(|line| html! { <li>{ line }</li> }) }</ul>
 //!         </div>
 //!     }
@@ -59,11 +59,14 @@ use ::yew::functional::{
 };
 use ::yew::Callback;
 
-use crate::hook_core::{Controller, Report, Settings};
-use crate::{CloseCode, CloseEvent, Error, Message, State};
+use crate::close::{CloseCode, CloseEvent};
+use crate::error::Error;
+use crate::hooks::controller::{Controller, Report, Settings};
+use crate::message::Message;
+use crate::state::State;
 
 #[cfg(doc)]
-use crate::{ReconnectPolicy, ReconnectingWebSocket};
+use crate::reconnect::{ReconnectPolicy, ReconnectingWebSocket};
 
 /// The options of [`use_websocket`], in the vocabulary of other Yew WebSocket hooks.
 ///
@@ -87,16 +90,16 @@ use crate::{ReconnectPolicy, ReconnectingWebSocket};
 ///     .on_open(|()| web_sys_log("open"))
 ///     .on_close(|event: CloseEvent| web_sys_log(&event.to_string()))
 ///     .on_error(|error: Error| web_sys_log(&error.to_string()))
-///     .manual(true);
+///     .immediate(false);
 /// # fn web_sys_log(_: &str) {}
 /// # drop(options);
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 #[must_use = "options do nothing until they are given to `use_websocket`"]
 pub struct UseWebSocketOptions {
     settings: Settings,
     callbacks: Callbacks,
-    manual: bool,
+    immediate: bool,
 }
 
 #[derive(Clone, Default)]
@@ -112,8 +115,18 @@ impl fmt::Debug for UseWebSocketOptions {
         f.debug_struct("UseWebSocketOptions")
             .field("protocols", &self.settings.protocols)
             .field("policy", &self.settings.policy)
-            .field("manual", &self.manual)
+            .field("immediate", &self.immediate)
             .finish_non_exhaustive()
+    }
+}
+
+impl Default for UseWebSocketOptions {
+    fn default() -> Self {
+        UseWebSocketOptions {
+            settings: Settings::default(),
+            callbacks: Callbacks::default(),
+            immediate: true,
+        }
     }
 }
 
@@ -123,7 +136,7 @@ impl UseWebSocketOptions {
         Self::default()
     }
 
-    crate::hook_core::settings_methods! {
+    crate::hooks::controller::settings_methods! {
         module: "yew",
         send: "crate::yew::UseWebSocketHandle::send",
         configure_example: ".heartbeat(Duration::from_secs(20), \"ping\")",
@@ -157,20 +170,39 @@ impl UseWebSocketOptions {
         self
     }
 
-    /// With `true`, the hook does not connect on mount (nor when the URL changes); call
-    /// [`open`](UseWebSocketHandle::open). Default `false`.
-    pub fn manual(mut self, manual: bool) -> Self {
-        self.manual = manual;
+    /// Whether the hook connects on mount and when the URL changes; default `true`. With
+    /// `false`, call [`open`](UseWebSocketHandle::open). (The same option as the Leptos
+    /// hook's and leptos-use's `immediate`.)
+    pub fn immediate(mut self, immediate: bool) -> Self {
+        self.immediate = immediate;
         self
+    }
+
+    /// `manual(true)` is `immediate(false)`.
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `immediate(!manual)`, as in the Leptos hook"
+    )]
+    pub fn manual(self, manual: bool) -> Self {
+        self.immediate(!manual)
     }
 }
 
 /// What [`use_websocket`] returns: the state as of this render, and the controls. Cheap to
 /// clone; clones control the same connection.
+///
+/// `ready_state` and `message` are fields, as in the Leptos hook (there they are signals,
+/// here Yew state handles that dereference to the value as of this render).
 #[derive(Clone)]
 pub struct UseWebSocketHandle {
-    ready_state: UseStateHandle<State>,
-    message: UseStateHandle<Option<Message>>,
+    /// The ready state: [`State::Closed`] before the first open (with
+    /// [`immediate(false)`](UseWebSocketOptions::immediate)), [`State::Connecting`] while
+    /// connecting or waiting to reconnect, [`State::Open`], [`State::Closing`] once
+    /// [`close`](Self::close) was called, and [`State::Closed`] once the connection has
+    /// ended for good.
+    pub ready_state: UseStateHandle<State>,
+    /// The last message received.
+    pub message: UseStateHandle<Option<Message>>,
     controller: Controller,
 }
 
@@ -192,16 +224,20 @@ impl PartialEq for UseWebSocketHandle {
 }
 
 impl UseWebSocketHandle {
-    /// The ready state as of this render: [`State::Closed`] before the first open (with
-    /// [`manual`](UseWebSocketOptions::manual)), [`State::Connecting`] while connecting
-    /// or waiting to reconnect, [`State::Open`], [`State::Closing`] once
-    /// [`close`](Self::close) was called, and [`State::Closed`] once the connection has
-    /// ended for good.
+    /// The ready state as of this render.
+    #[deprecated(
+        since = "0.2.0",
+        note = "read the `ready_state` field, as in the Leptos hook"
+    )]
     pub fn ready_state(&self) -> State {
         *self.ready_state
     }
 
     /// The last message received, as of this render.
+    #[deprecated(
+        since = "0.2.0",
+        note = "read the `message` field, as in the Leptos hook"
+    )]
     pub fn message(&self) -> Option<&Message> {
         (*self.message).as_ref()
     }
@@ -246,7 +282,7 @@ impl UseWebSocketHandle {
 }
 
 /// Connects to `url` (relative and `http(s)` URLs resolve like the browser does) when the
-/// component mounts, unless [`manual`](UseWebSocketOptions::manual), and again when `url`
+/// component mounts, unless [`immediate(false)`](UseWebSocketOptions::immediate), and again when `url`
 /// changes; closes the connection and releases everything when it unmounts.
 ///
 /// ```no_run
@@ -256,8 +292,8 @@ impl UseWebSocketHandle {
 /// #[function_component]
 /// fn Status() -> Html {
 ///     let ws = use_websocket("wss://example.org/feed", UseWebSocketOptions::new());
-///     let last = ws.message().and_then(|m| m.as_text()).unwrap_or("").to_string();
-///     html! { <p>{ format!("{}: {last}", ws.ready_state()) }</p> }
+///     let last = ws.message.as_ref().and_then(|m| m.as_text()).unwrap_or("").to_string();
+///     html! { <p>{ format!("{}: {last}", *ws.ready_state) }</p> }
 /// }
 /// ```
 #[hook]
@@ -266,13 +302,13 @@ pub fn use_websocket(url: impl Into<String>, options: UseWebSocketOptions) -> Us
     let UseWebSocketOptions {
         mut settings,
         callbacks,
-        manual,
+        immediate,
     } = options;
     settings.url = url.clone();
 
     // Connecting from the first render: the effect below opens right after it.
     let ready_state = use_state_eq(|| {
-        if manual || !cfg!(target_arch = "wasm32") {
+        if !immediate || !cfg!(target_arch = "wasm32") {
             State::Closed
         } else {
             State::Connecting
@@ -299,7 +335,7 @@ pub fn use_websocket(url: impl Into<String>, options: UseWebSocketOptions) -> Us
     {
         let controller = controller.clone();
         use_effect_with(url, move |_| {
-            if !manual {
+            if immediate {
                 controller.open();
             }
             move || controller.stop()

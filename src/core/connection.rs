@@ -1,0 +1,455 @@
+//! One connection's state: the receive queue, the wakers, the drain and keepalive state,
+//! and the close bookkeeping. The fields are private: the facade (`crate::socket`) and
+//! the transports change them through the methods here, and nowhere else.
+//!
+//! The transport's callbacks hold only a `Weak` to the connection, so there is no
+//! reference cycle, and dropping the last owner frees it all.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::task::{ready, Context, Poll, Waker};
+
+use super::keepalive::{Activity, Due, KeepaliveConfig};
+use super::queue::{Incoming, ReceiveQueue};
+use super::transport::Transport;
+use super::waker::{store_waker, wake};
+use crate::close::{check_reason, CloseCode, CloseEvent};
+use crate::error::Error;
+use crate::listeners::LiveToken;
+use crate::message::{BinaryType, Message};
+use crate::state::State;
+use crate::timer::Timer;
+
+/// The close code used when the receive queue overflows. 1009 (message too big) would fit,
+/// but browsers refuse every code but 1000 and 3000..=4999 from pages; 4009 mirrors it.
+pub const QUEUE_FULL_CODE: u16 = 4009;
+
+/// Starts the keepalive timer of an open connection. A function pointer that only the
+/// builder methods needing the timer store, so a program that never calls them links
+/// none of the timer code.
+pub(crate) type StartKeepalive = fn(&Rc<Connection>) -> Keepalive;
+
+/// The timer that ticks [`Activity`]; dropping it stops the ticks.
+pub(crate) struct Keepalive {
+    _timer: Timer,
+    _live: LiveToken,
+}
+
+/// The [`StartKeepalive`] the builder stores.
+pub(crate) fn start_keepalive(connection: &Rc<Connection>) -> Keepalive {
+    let weak = Rc::downgrade(connection);
+    let timer = Timer::every(connection.config.keepalive.tick_millis(), move || {
+        if let Some(connection) = weak.upgrade() {
+            connection.keepalive_tick();
+        }
+    });
+    Keepalive {
+        _timer: timer,
+        _live: LiveToken::new(),
+    }
+}
+
+/// What a connection is configured with.
+pub(crate) struct Config {
+    pub(crate) high_water_mark: u64,
+    pub(crate) keepalive: KeepaliveConfig,
+    pub(crate) start_keepalive: Option<StartKeepalive>,
+    pub(crate) max_queued: Option<(usize, usize)>,
+}
+
+/// What `poll_next` found.
+pub(crate) enum Next {
+    /// A message, or an error that concerns one message only (the stream goes on).
+    Item(Result<Message, Error>),
+    /// The end of the stream, after a last error if the end was not clean.
+    End(Option<Error>),
+}
+
+#[derive(Default)]
+struct Inner {
+    queue: ReceiveQueue,
+    recv_waker: Option<Waker>,
+    /// The task waiting in `poll_ready`, `poll_flush` or `poll_close`.
+    sink_waker: Option<Waker>,
+    /// The pending `connect` future.
+    open_waker: Option<Waker>,
+    /// Tasks waiting for the close event (`closed()`, `close()`).
+    close_wakers: Vec<Waker>,
+    opened: bool,
+    timed_out: bool,
+    /// Set when the idle timeout closed the connection; the stream then ends with
+    /// `IdleTimeout`.
+    idle: bool,
+    activity: Activity,
+    closed: Option<CloseEvent>,
+    /// While the sender waits for `buffered_amount` to fall: the level it waits for.
+    drain_target: Option<u64>,
+    /// Set when the receive queue overflowed; the stream then ends with that error.
+    overflow: Option<Error>,
+}
+
+pub(crate) struct Connection {
+    transport: Box<dyn Transport>,
+    inner: RefCell<Inner>,
+    config: Config,
+    keepalive: RefCell<Option<Keepalive>>,
+    /// An upper bound of `buffered_amount`: the value last read plus the bytes sent since
+    /// (only our own sends make it grow, synchronously, by their UTF-8 or byte length).
+    /// While it is under the high-water mark, `poll_ready` needs no read of the transport.
+    buffered_bound: Cell<u64>,
+}
+
+impl Connection {
+    pub(crate) fn new(transport: Box<dyn Transport>, config: Config) -> Rc<Self> {
+        let connection = Rc::new(Connection {
+            transport,
+            inner: RefCell::new(Inner {
+                queue: ReceiveQueue::bounded(config.max_queued),
+                ..Inner::default()
+            }),
+            config,
+            keepalive: RefCell::new(None),
+            buffered_bound: Cell::new(0),
+        });
+        connection.transport.attach(&Rc::downgrade(&connection));
+        connection
+    }
+
+    // Events, reported by the transport.
+
+    pub(crate) fn on_open(self: &Rc<Self>) {
+        if let Some(start) = self.config.start_keepalive {
+            if self.config.keepalive.is_active() {
+                *self.keepalive.borrow_mut() = Some(start(self));
+            }
+        }
+        let (sink, open, recv) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.opened = true;
+            (
+                inner.sink_waker.take(),
+                inner.open_waker.take(),
+                inner.recv_waker.take(),
+            )
+        };
+        wake(sink);
+        wake(open);
+        wake(recv);
+    }
+
+    /// A message arrived (transports that push them).
+    pub(crate) fn on_message(&self, item: Incoming) {
+        let (overflowed, waker) = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.overflow.is_some() {
+                // Already closing for overflow; the browser may still deliver a few.
+                return;
+            }
+            inner.activity.received += 1;
+            let overflowed = match inner.queue.push(item) {
+                Ok(()) => false,
+                Err(error) => {
+                    inner.overflow = Some(error);
+                    true
+                }
+            };
+            (overflowed, inner.recv_waker.take())
+        };
+        if overflowed {
+            let _ = self.transport.close(QUEUE_FULL_CODE, "receive queue full");
+        }
+        wake(waker);
+    }
+
+    /// The connection has closed; later reports are ignored.
+    pub(crate) fn on_close(&self, event: CloseEvent) {
+        if self.inner.borrow().closed.is_some() {
+            return;
+        }
+        let keepalive = self.keepalive.borrow_mut().take();
+        drop(keepalive);
+        let wakers = {
+            let mut inner = self.inner.borrow_mut();
+            inner.closed = Some(event);
+            let mut wakers = std::mem::take(&mut inner.close_wakers);
+            wakers.extend(inner.recv_waker.take());
+            wakers.extend(inner.sink_waker.take());
+            wakers.extend(inner.open_waker.take());
+            wakers
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Wakes the sender if the level it waits for is reached (or the connection is no
+    /// longer open); returns whether it no longer waits.
+    pub(crate) fn check_drained(&self) -> bool {
+        let waker = {
+            let mut inner = self.inner.borrow_mut();
+            let reached = match inner.drain_target {
+                None => true,
+                Some(target) => {
+                    self.buffered_now() <= target
+                        || !matches!(self.state(), State::Open | State::Connecting)
+                }
+            };
+            if !reached {
+                return false;
+            }
+            inner.drain_target = None;
+            inner.sink_waker.take()
+        };
+        wake(waker);
+        true
+    }
+
+    // Inspection.
+
+    pub(crate) fn state(&self) -> State {
+        self.transport.state()
+    }
+
+    pub(crate) fn url(&self) -> String {
+        self.transport.url()
+    }
+
+    pub(crate) fn protocol(&self) -> String {
+        self.transport.protocol()
+    }
+
+    pub(crate) fn extensions(&self) -> String {
+        self.transport.extensions()
+    }
+
+    pub(crate) fn binary_type(&self) -> BinaryType {
+        self.transport.binary_type()
+    }
+
+    pub(crate) fn buffered_amount(&self) -> u64 {
+        self.transport.buffered_amount()
+    }
+
+    /// Reads `buffered_amount`, which also tightens the bound `poll_ready` checks first.
+    fn buffered_now(&self) -> u64 {
+        let buffered = self.buffered_amount();
+        self.buffered_bound.set(buffered);
+        buffered
+    }
+
+    /// Messages received and not yet taken.
+    pub(crate) fn queued(&self) -> usize {
+        self.inner.borrow().queue.len()
+    }
+
+    // Receiving.
+
+    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next> {
+        let mut inner = self.inner.borrow_mut();
+        if let Some(item) = ready!(inner.queue.poll_pop(cx)) {
+            return Poll::Ready(Next::Item(item));
+        }
+        // A transport with flow control reads from the network only now that someone
+        // asks: this is the backpressure.
+        if inner.opened && inner.overflow.is_none() && !inner.idle {
+            if let Some(item) = ready!(self.transport.poll_read(cx)) {
+                inner.activity.received += 1;
+                return Poll::Ready(Next::Item(item));
+            }
+        }
+        if let Some(error) = inner.overflow.take() {
+            return Poll::Ready(Next::End(Some(error)));
+        }
+        if inner.idle {
+            return Poll::Ready(Next::End(Some(Error::IdleTimeout)));
+        }
+        if let Some(event) = &inner.closed {
+            if event.was_clean {
+                return Poll::Ready(Next::End(None));
+            }
+            let event = event.clone();
+            return Poll::Ready(Next::End(Some(if inner.opened {
+                Error::ConnectionLost(event)
+            } else {
+                Error::ConnectFailed(event)
+            })));
+        }
+        store_waker(&mut inner.recv_waker, cx.waker());
+        Poll::Pending
+    }
+
+    // Sending.
+
+    pub(crate) fn poll_ready(self: &Rc<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        match self.state() {
+            // The state and `buffered_amount` only change between tasks, so the state
+            // read here still holds when the level is reached within this same poll.
+            State::Open => self.poll_drained(self.config.high_water_mark, cx).map(Ok),
+            State::Connecting => {
+                store_waker(&mut self.inner.borrow_mut().sink_waker, cx.waker());
+                Poll::Pending
+            }
+            state => Poll::Ready(Err(Error::NotOpen(state))),
+        }
+    }
+
+    pub(crate) fn send(&self, message: &Message) -> Result<(), Error> {
+        match self.state() {
+            State::Open => {}
+            state => return Err(Error::NotOpen(state)),
+        }
+        self.transport.send(message)?;
+        self.buffered_bound.set(
+            self.buffered_bound
+                .get()
+                .saturating_add(message.len() as u64),
+        );
+        self.inner.borrow_mut().activity.sent += 1;
+        Ok(())
+    }
+
+    pub(crate) fn poll_flush(self: &Rc<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.buffered_now() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        match self.state() {
+            State::Open => {
+                self.wait_drained(0, cx);
+                Poll::Pending
+            }
+            state => Poll::Ready(Err(Error::NotOpen(state))),
+        }
+    }
+
+    /// Waits until `buffered_amount` is at most `target`.
+    fn poll_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
+        if self.buffered_bound.get() <= target || self.buffered_now() <= target {
+            return Poll::Ready(());
+        }
+        self.wait_drained(target, cx);
+        Poll::Pending
+    }
+
+    /// Has the sender woken once `buffered_amount` is at most `target`, which the caller
+    /// has just read to be above it (it cannot change within the same task).
+    fn wait_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            store_waker(&mut inner.sink_waker, cx.waker());
+            if let Some(current) = inner.drain_target {
+                // Already watched; a lower level is checked from now on.
+                inner.drain_target = Some(current.min(target));
+                return;
+            }
+            inner.drain_target = Some(target);
+        }
+        self.transport.watch_drain(&Rc::downgrade(self));
+    }
+
+    // Opening and closing.
+
+    /// Resolves once open, or with why it never will be.
+    pub(crate) fn poll_open(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut inner = self.inner.borrow_mut();
+        if inner.opened {
+            Poll::Ready(Ok(()))
+        } else if let Some(event) = &inner.closed {
+            Poll::Ready(Err(Error::ConnectFailed(event.clone())))
+        } else if inner.timed_out {
+            Poll::Ready(Err(Error::Timeout))
+        } else {
+            store_waker(&mut inner.open_waker, cx.waker());
+            Poll::Pending
+        }
+    }
+
+    /// The connect timeout elapsed.
+    pub(crate) fn time_out(&self) {
+        let waker = {
+            let mut inner = self.inner.borrow_mut();
+            inner.timed_out = true;
+            inner.open_waker.take()
+        };
+        wake(waker);
+    }
+
+    /// Starts the closing handshake unless one has already started.
+    pub(crate) fn start_close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        check_reason(reason)?;
+        if let State::Connecting | State::Open = self.state() {
+            self.transport.close(code.get(), reason)?;
+            // A sender waiting for the open or for a drain must now fail with `NotOpen`.
+            let waker = {
+                let mut inner = self.inner.borrow_mut();
+                inner.drain_target = None;
+                inner.sink_waker.take()
+            };
+            wake(waker);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
+        let mut inner = self.inner.borrow_mut();
+        if let Some(event) = &inner.closed {
+            return Poll::Ready(event.clone());
+        }
+        if !inner.close_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            inner.close_wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// The owner went away: closes with 1000 if still open, and removes the transport's
+    /// callbacks. The close callback stays while `others` (handles, close futures) may
+    /// still wait for the close event.
+    pub(crate) fn abandon(&self, others: bool) {
+        if matches!(self.state(), State::Connecting | State::Open) {
+            let _ = self.transport.close(CloseCode::NORMAL.get(), "");
+        }
+        let keep_close = others && self.inner.borrow().closed.is_none();
+        self.transport.release(keep_close);
+        let keepalive = self.keepalive.borrow_mut().take();
+        drop(keepalive);
+        let queue = {
+            let mut inner = self.inner.borrow_mut();
+            inner.recv_waker = None;
+            inner.sink_waker = None;
+            inner.open_waker = None;
+            inner.drain_target = None;
+            inner.queue.take()
+        };
+        drop(queue);
+    }
+
+    /// One keepalive tick (see `keepalive.rs`).
+    fn keepalive_tick(&self) {
+        let due = self
+            .inner
+            .borrow_mut()
+            .activity
+            .tick(&self.config.keepalive);
+        match due {
+            Due::Nothing => {}
+            Due::Heartbeat => {
+                if let Some((_, message)) = &self.config.keepalive.heartbeat {
+                    if self.buffered_amount() == 0 {
+                        // A failed heartbeat is not the caller's data; the close event
+                        // that follows tells the story.
+                        let _ = self.send(message);
+                    }
+                }
+            }
+            Due::Idle => {
+                let waker = {
+                    let mut inner = self.inner.borrow_mut();
+                    inner.idle = true;
+                    inner.recv_waker.take()
+                };
+                // Dropping the timer from its own callback is allowed (see `timer.rs`).
+                let keepalive = self.keepalive.borrow_mut().take();
+                drop(keepalive);
+                let _ = self.start_close(CloseCode::NORMAL, "idle timeout");
+                wake(waker);
+            }
+        }
+    }
+}

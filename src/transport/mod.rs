@@ -1,0 +1,6 @@
+//! What carries a connection: the browser's classic `WebSocket`, or `WebSocketStream`.
+//! Each implements the core's [`Transport`](crate::core::transport::Transport) trait.
+
+pub(crate) mod classic;
+mod drain;
+pub(crate) mod stream;
