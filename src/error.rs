@@ -2,7 +2,9 @@ use std::fmt;
 
 use wasm_bindgen::JsValue;
 
-use crate::{CloseEvent, State};
+use crate::close_event::CloseEvent;
+use crate::state::State;
+use crate::text::write_decimal;
 
 /// Everything that can go wrong, as a typed value.
 ///
@@ -146,22 +148,6 @@ impl fmt::Display for Error {
 
 fn write_all(f: &mut fmt::Formatter<'_>, parts: &[&str]) -> fmt::Result {
     parts.iter().try_for_each(|part| f.write_str(part))
-}
-
-/// `n` in decimal, without the integer formatting machinery (and without indexing, whose
-/// bounds-check panic message would link it back in).
-pub(crate) fn write_decimal(f: &mut fmt::Formatter<'_>, n: u64) -> fmt::Result {
-    let mut unit = 1;
-    while n / unit >= 10 {
-        unit *= 10;
-    }
-    loop {
-        fmt::Write::write_char(f, char::from(b'0' + (n / unit % 10) as u8))?;
-        if unit == 1 {
-            return Ok(());
-        }
-        unit /= 10;
-    }
 }
 
 fn write_counts(f: &mut fmt::Formatter<'_>, messages: usize, bytes: usize) -> fmt::Result {

@@ -13,7 +13,9 @@ use futures_core::Stream;
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite, IoSlice, IoSliceMut};
 use futures_sink::Sink;
 
-use crate::{Error, Handle, Message, WebSocket};
+use crate::error::Error;
+use crate::message::Message;
+use crate::socket::{Handle, WebSocket};
 
 /// The default [`ByteStream::max_message_size`]: 64 KiB.
 ///
@@ -460,7 +462,8 @@ impl From<Error> for io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CloseEvent, State};
+    use crate::close_event::CloseEvent;
+    use crate::state::State;
 
     fn inner(error: &io::Error) -> &Error {
         error

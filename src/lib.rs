@@ -49,6 +49,7 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod close;
+mod close_event;
 mod core;
 mod error;
 #[cfg(any(feature = "yew", feature = "leptos"))]
@@ -62,11 +63,13 @@ mod message;
 mod reconnect;
 mod socket;
 mod state;
+mod text;
 mod timer;
 mod transport;
 
 pub use crate::core::connection::QUEUE_FULL_CODE;
-pub use close::{CloseCode, CloseEvent, MAX_REASON_BYTES};
+pub use close::{CloseCode, MAX_REASON_BYTES};
+pub use close_event::CloseEvent;
 pub use error::Error;
 #[cfg(feature = "io")]
 pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};

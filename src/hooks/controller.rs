@@ -18,7 +18,8 @@ use futures_core::Stream;
 use futures_sink::Sink;
 
 use crate::close::check_reason;
-use crate::close::{CloseCode, CloseEvent};
+use crate::close::CloseCode;
+use crate::close_event::CloseEvent;
 use crate::error::Error;
 use crate::message::Message;
 use crate::reconnect::{ReconnectEvent, ReconnectEvents, ReconnectPolicy, ReconnectingWebSocket};
@@ -195,7 +196,10 @@ macro_rules! settings_methods {
         /// });
         /// # drop(options);
         /// ```
-        pub fn configure(mut self, configure: impl Fn($crate::socket::Builder) -> $crate::socket::Builder + 'static) -> Self {
+        pub fn configure(
+            mut self,
+            configure: impl Fn($crate::socket::Builder) -> $crate::socket::Builder + 'static,
+        ) -> Self {
             self.settings.configure(configure);
             self
         }

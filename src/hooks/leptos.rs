@@ -50,7 +50,8 @@ use ::leptos::reactive::signal::RwSignal;
 use ::leptos::reactive::traits::{Set, WithValue};
 use ::leptos::reactive::wrappers::read::Signal;
 
-use crate::close::{CloseCode, CloseEvent};
+use crate::close::CloseCode;
+use crate::close_event::CloseEvent;
 use crate::error::Error;
 use crate::hooks::controller::{Controller, Report, Settings};
 use crate::message::Message;

@@ -59,7 +59,8 @@ use ::yew::functional::{
 };
 use ::yew::Callback;
 
-use crate::close::{CloseCode, CloseEvent};
+use crate::close::CloseCode;
+use crate::close_event::CloseEvent;
 use crate::error::Error;
 use crate::hooks::controller::{Controller, Report, Settings};
 use crate::message::Message;

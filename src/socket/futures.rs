@@ -7,7 +7,8 @@ use std::task::{ready, Context, Poll};
 #[cfg(doc)]
 use super::Handle;
 use super::{Builder, WebSocket};
-use crate::close::{CloseCode, CloseEvent};
+use crate::close::CloseCode;
+use crate::close_event::CloseEvent;
 use crate::core::connection::Connection;
 use crate::error::Error;
 use crate::state::State;

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, MessageEvent};
 
 use super::drain;
-use crate::close::CloseEvent;
+use crate::close_event::CloseEvent;
 use crate::core::connection::Connection;
 use crate::core::queue::{Incoming, PendingRead};
 use crate::core::transport::Transport;

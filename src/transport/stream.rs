@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use crate::close::CloseEvent;
+use crate::close_event::CloseEvent;
 use crate::core::connection::Connection;
 use crate::core::transport::Transport;
 use crate::error::{from_constructor, from_js, Error};
