@@ -66,6 +66,7 @@ mod state;
 mod text;
 mod timer;
 mod transport;
+mod waker;
 
 pub use crate::core::connection::QUEUE_FULL_CODE;
 pub use close::{CloseCode, MAX_REASON_BYTES};

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use gloo_timers::callback::{Interval, Timeout};
 
-use crate::core::waker::store_waker;
 use crate::listeners::LiveToken;
+use crate::waker::store_waker;
 
 /// A duration as a `setTimeout` delay: whole milliseconds, at most `i32::MAX` (the largest
 /// delay browsers accept). Plain 64-bit arithmetic: `Duration::as_millis` is 128-bit and

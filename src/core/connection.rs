@@ -11,8 +11,7 @@ use std::task::{ready, Context, Poll, Waker};
 
 use super::keepalive::{Activity, Due, KeepaliveConfig};
 use super::queue::{Incoming, ReceiveQueue};
-use super::transport::Transport;
-use super::waker::{store_waker, wake};
+use super::transport::{Events, Transport};
 use crate::close::{check_reason, CloseCode};
 use crate::close_event::CloseEvent;
 use crate::error::Error;
@@ -20,6 +19,7 @@ use crate::listeners::LiveToken;
 use crate::message::{BinaryType, Message};
 use crate::state::State;
 use crate::timer::Timer;
+use crate::waker::{store_waker, wake};
 
 /// The close code used when the receive queue overflows. 1009 (message too big) would fit,
 /// but browsers refuse every code but 1000 and 3000..=4999 from pages; 4009 mirrors it.
@@ -112,95 +112,9 @@ impl Connection {
             keepalive: RefCell::new(None),
             buffered_bound: Cell::new(0),
         });
-        connection.transport.attach(&Rc::downgrade(&connection));
+        let events: Rc<dyn Events> = connection.clone();
+        connection.transport.attach(&Rc::downgrade(&events));
         connection
-    }
-
-    // Events, reported by the transport.
-
-    pub(crate) fn on_open(self: &Rc<Self>) {
-        if let Some(start) = self.config.start_keepalive {
-            if self.config.keepalive.is_active() {
-                *self.keepalive.borrow_mut() = Some(start(self));
-            }
-        }
-        let (sink, open, recv) = {
-            let mut inner = self.inner.borrow_mut();
-            inner.opened = true;
-            (
-                inner.sink_waker.take(),
-                inner.open_waker.take(),
-                inner.recv_waker.take(),
-            )
-        };
-        wake(sink);
-        wake(open);
-        wake(recv);
-    }
-
-    /// A message arrived (transports that push them).
-    pub(crate) fn on_message(&self, item: Incoming) {
-        let (overflowed, waker) = {
-            let mut inner = self.inner.borrow_mut();
-            if inner.overflow.is_some() {
-                // Already closing for overflow; the browser may still deliver a few.
-                return;
-            }
-            inner.activity.received += 1;
-            let overflowed = match inner.queue.push(item) {
-                Ok(()) => false,
-                Err(error) => {
-                    inner.overflow = Some(error);
-                    true
-                }
-            };
-            (overflowed, inner.recv_waker.take())
-        };
-        if overflowed {
-            let _ = self.transport.close(QUEUE_FULL_CODE, "receive queue full");
-        }
-        wake(waker);
-    }
-
-    /// The connection has closed; later reports are ignored.
-    pub(crate) fn on_close(&self, event: CloseEvent) {
-        if self.inner.borrow().closed.is_some() {
-            return;
-        }
-        let keepalive = self.keepalive.borrow_mut().take();
-        drop(keepalive);
-        let wakers = {
-            let mut inner = self.inner.borrow_mut();
-            inner.closed = Some(event);
-            let mut wakers = std::mem::take(&mut inner.close_wakers);
-            wakers.extend(inner.recv_waker.take());
-            wakers.extend(inner.sink_waker.take());
-            wakers.extend(inner.open_waker.take());
-            wakers
-        };
-        wakers.into_iter().for_each(Waker::wake);
-    }
-
-    /// Wakes the sender if the level it waits for is reached (or the connection is no
-    /// longer open); returns whether it no longer waits.
-    pub(crate) fn check_drained(&self) -> bool {
-        let waker = {
-            let mut inner = self.inner.borrow_mut();
-            let reached = match inner.drain_target {
-                None => true,
-                Some(target) => {
-                    self.buffered_now() <= target
-                        || !matches!(self.state(), State::Open | State::Connecting)
-                }
-            };
-            if !reached {
-                return false;
-            }
-            inner.drain_target = None;
-            inner.sink_waker.take()
-        };
-        wake(waker);
-        true
     }
 
     // Inspection.
@@ -342,7 +256,8 @@ impl Connection {
             }
             inner.drain_target = Some(target);
         }
-        self.transport.watch_drain(&Rc::downgrade(self));
+        let events: Rc<dyn Events> = self.clone();
+        self.transport.watch_drain(&Rc::downgrade(&events));
     }
 
     // Opening and closing.
@@ -452,5 +367,88 @@ impl Connection {
                 wake(waker);
             }
         }
+    }
+}
+
+impl Events for Connection {
+    fn on_open(self: Rc<Self>) {
+        if let Some(start) = self.config.start_keepalive {
+            if self.config.keepalive.is_active() {
+                *self.keepalive.borrow_mut() = Some(start(&self));
+            }
+        }
+        let (sink, open, recv) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.opened = true;
+            (
+                inner.sink_waker.take(),
+                inner.open_waker.take(),
+                inner.recv_waker.take(),
+            )
+        };
+        wake(sink);
+        wake(open);
+        wake(recv);
+    }
+
+    fn on_message(&self, item: Incoming) {
+        let (overflowed, waker) = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.overflow.is_some() {
+                // Already closing for overflow; the browser may still deliver a few.
+                return;
+            }
+            inner.activity.received += 1;
+            let overflowed = match inner.queue.push(item) {
+                Ok(()) => false,
+                Err(error) => {
+                    inner.overflow = Some(error);
+                    true
+                }
+            };
+            (overflowed, inner.recv_waker.take())
+        };
+        if overflowed {
+            let _ = self.transport.close(QUEUE_FULL_CODE, "receive queue full");
+        }
+        wake(waker);
+    }
+
+    fn on_close(&self, event: CloseEvent) {
+        if self.inner.borrow().closed.is_some() {
+            return;
+        }
+        let keepalive = self.keepalive.borrow_mut().take();
+        drop(keepalive);
+        let wakers = {
+            let mut inner = self.inner.borrow_mut();
+            inner.closed = Some(event);
+            let mut wakers = std::mem::take(&mut inner.close_wakers);
+            wakers.extend(inner.recv_waker.take());
+            wakers.extend(inner.sink_waker.take());
+            wakers.extend(inner.open_waker.take());
+            wakers
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    fn check_drained(&self) -> bool {
+        let waker = {
+            let mut inner = self.inner.borrow_mut();
+            let reached = match inner.drain_target {
+                None => true,
+                Some(target) => {
+                    self.buffered_now() <= target
+                        || !matches!(self.state(), State::Open | State::Connecting)
+                }
+            };
+            if !reached {
+                return false;
+            }
+            inner.drain_target = None;
+            inner.sink_waker.take()
+        };
+        wake(waker);
+        true
     }
 }

@@ -5,4 +5,3 @@ pub(crate) mod connection;
 pub(crate) mod keepalive;
 pub(crate) mod queue;
 pub(crate) mod transport;
-pub(crate) mod waker;

@@ -1,20 +1,19 @@
-//! What the core needs from whatever carries a connection.
-//!
-//! The core drives a transport through this trait and never names a concrete one; the
-//! transports (in `crate::transport`) report events back through
-//! [`Connection`](super::connection::Connection)'s `on_*` methods.
+//! The two interfaces between the core and whatever carries a connection: the core drives
+//! a [`Transport`], and the transport reports what happens through [`Events`]. The core
+//! never names a concrete transport, and a transport never names the core's types.
 
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
-use super::connection::Connection;
+use super::queue::Incoming;
+use crate::close_event::CloseEvent;
 use crate::error::Error;
 use crate::message::{BinaryType, Message};
 use crate::state::State;
 
 pub(crate) trait Transport {
-    /// Starts reporting events to `connection`; called once, right after it is created.
-    fn attach(&self, connection: &Weak<Connection>);
+    /// Starts reporting to `events`; called once, right after the connection is created.
+    fn attach(&self, events: &Weak<dyn Events>);
     /// The connection state, mirroring `readyState`.
     fn state(&self) -> State;
     fn url(&self) -> String;
@@ -32,9 +31,22 @@ pub(crate) trait Transport {
     fn poll_read(&self, _cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         Poll::Ready(None)
     }
-    /// Makes sure `Connection::check_drained` runs when `buffered_amount` may have fallen.
-    fn watch_drain(&self, connection: &Weak<Connection>);
+    /// Makes sure [`Events::check_drained`] runs when `buffered_amount` may have fallen.
+    fn watch_drain(&self, events: &Weak<dyn Events>);
     /// Removes the transport's callbacks; the close callback stays if `keep_close`, for
     /// handles still waiting for the close event.
     fn release(&self, keep_close: bool);
+}
+
+/// What a transport reports, in the order it happens.
+pub(crate) trait Events {
+    /// The connection is open.
+    fn on_open(self: Rc<Self>);
+    /// A message arrived (transports that push them).
+    fn on_message(&self, item: Incoming);
+    /// The connection has closed; later reports are ignored.
+    fn on_close(&self, event: CloseEvent);
+    /// `buffered_amount` may have fallen: wakes the sender if the level it waits for is
+    /// reached (or the connection is no longer open). Returns whether it no longer waits.
+    fn check_drained(&self) -> bool;
 }

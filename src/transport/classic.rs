@@ -11,9 +11,8 @@ use web_sys::{Blob, MessageEvent};
 
 use super::drain;
 use crate::close_event::CloseEvent;
-use crate::core::connection::Connection;
 use crate::core::queue::{Incoming, PendingRead};
-use crate::core::transport::Transport;
+use crate::core::transport::{Events, Transport};
 use crate::error::{from_constructor, from_js, Error};
 use crate::listeners::Listener;
 use crate::message::{bytes_of, BinaryType, Message};
@@ -42,14 +41,14 @@ struct Listeners {
     message: Option<Listener>,
     error: Option<Listener>,
     close: Option<Listener>,
-    /// The check an `error` event schedules (see `Events::on_error`).
+    /// The check an `error` event schedules (see `Dispatch::on_error`).
     error_check: Option<Timer>,
 }
 
 /// What the listeners need; shared by the four of them.
-struct Events {
+struct Dispatch {
     ws: web_sys::WebSocket,
-    connection: Weak<Connection>,
+    events: Weak<dyn Events>,
     listeners: Weak<RefCell<Listeners>>,
     read_blob: Option<ReadBlob>,
 }
@@ -89,16 +88,16 @@ impl Classic {
     }
 }
 
-impl Events {
+impl Dispatch {
     fn dispatch(&self, kind: &str, event: JsValue) {
-        let Some(connection) = self.connection.upgrade() else {
+        let Some(events) = self.events.upgrade() else {
             return;
         };
         match kind {
-            "message" => connection.on_message(self.incoming(event.unchecked_ref())),
-            "open" => connection.on_open(),
+            "message" => events.on_message(self.incoming(event.unchecked_ref())),
+            "open" => events.on_open(),
             "error" => self.on_error(),
-            _ => connection.on_close(CloseEvent::from_event(event.unchecked_ref())),
+            _ => events.on_close(CloseEvent::from_event(event.unchecked_ref())),
         }
     }
 
@@ -127,11 +126,11 @@ impl Events {
             return;
         };
         let ws = self.ws.clone();
-        let connection = self.connection.clone();
+        let events = self.events.clone();
         let check = Timer::once(0, move || {
-            if let Some(connection) = connection.upgrade() {
+            if let Some(events) = events.upgrade() {
                 if State::from_ready_state(ws.ready_state()) == State::Closed {
-                    connection.on_close(CloseEvent {
+                    events.on_close(CloseEvent {
                         code: 1006,
                         reason: String::new(),
                         was_clean: false,
@@ -144,10 +143,10 @@ impl Events {
 }
 
 impl Transport for Classic {
-    fn attach(&self, connection: &Weak<Connection>) {
-        let events = Rc::new(Events {
+    fn attach(&self, events: &Weak<dyn Events>) {
+        let dispatch = Rc::new(Dispatch {
             ws: self.ws.clone(),
-            connection: connection.clone(),
+            events: events.clone(),
             listeners: Rc::downgrade(&self.listeners),
             read_blob: self.read_blob,
         });
@@ -155,9 +154,9 @@ impl Transport for Classic {
         // One closure type for all four events (the kind is data, not type), so the
         // closure glue is generated once.
         let listen = |kind: &'static str| {
-            let events = events.clone();
+            let dispatch = dispatch.clone();
             Listener::new(target, kind, move |event: JsValue| {
-                events.dispatch(kind, event)
+                dispatch.dispatch(kind, event)
             })
         };
         *self.listeners.borrow_mut() = Listeners {
@@ -211,8 +210,8 @@ impl Transport for Classic {
             .map_err(from_js)
     }
 
-    fn watch_drain(&self, connection: &Weak<Connection>) {
-        drain::watch(connection.clone());
+    fn watch_drain(&self, events: &Weak<dyn Events>) {
+        drain::watch(events.clone());
     }
 
     fn release(&self, keep_close: bool) {

@@ -22,8 +22,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use crate::close_event::CloseEvent;
-use crate::core::connection::Connection;
-use crate::core::transport::Transport;
+use crate::core::transport::{Events, Transport};
 use crate::error::{from_constructor, from_js, Error};
 use crate::listeners::LiveToken;
 use crate::message::{bytes_of, BinaryType, Message};
@@ -104,7 +103,8 @@ struct Shared {
     /// Bytes handed to `write()` whose promise has not fulfilled: this backend's
     /// `bufferedAmount`. Like the browser's, it does not fall for writes that failed.
     outstanding: Cell<u64>,
-    connection: RefCell<Weak<Connection>>,
+    /// Set by `attach`.
+    events: RefCell<Option<Weak<dyn Events>>>,
 }
 
 pub(crate) struct Stream {
@@ -135,7 +135,7 @@ impl Stream {
                 protocol: RefCell::new(String::new()),
                 extensions: RefCell::new(String::new()),
                 outstanding: Cell::new(0),
-                connection: RefCell::new(Weak::new()),
+                events: RefCell::new(None),
             }),
             read: RefCell::new(None),
             exhausted: Cell::new(false),
@@ -145,6 +145,10 @@ impl Stream {
 }
 
 impl Shared {
+    fn events(&self) -> Option<Rc<dyn Events>> {
+        self.events.borrow().as_ref().and_then(Weak::upgrade)
+    }
+
     /// Takes what `opened` fulfilled with. A connection already closing stays closing and
     /// is never reported open: it ends like a classic socket closed while connecting.
     fn on_opened(&self, info: &JsValue) {
@@ -156,9 +160,9 @@ impl Shared {
         *self.extensions.borrow_mut() = field(info, "extensions").as_string().unwrap_or_default();
         if self.state.get() == State::Connecting {
             self.state.set(State::Open);
-            let connection = self.connection.borrow().upgrade();
-            if let Some(connection) = connection {
-                connection.on_open();
+            let events = self.events();
+            if let Some(events) = events {
+                events.on_open();
             }
         }
     }
@@ -180,8 +184,8 @@ fn close_event(outcome: Result<JsValue, JsValue>) -> CloseEvent {
 
 impl Transport for Stream {
     /// Watches the `opened` and `closed` promises, reporting to the connection.
-    fn attach(&self, connection: &Weak<Connection>) {
-        *self.shared.connection.borrow_mut() = connection.clone();
+    fn attach(&self, events: &Weak<dyn Events>) {
+        *self.shared.events.borrow_mut() = Some(events.clone());
         let opened = JsFuture::from(self.wss.opened());
         let shared = Rc::downgrade(&self.shared);
         spawn_local(async move {
@@ -198,9 +202,9 @@ impl Transport for Stream {
             let event = close_event(closed.await);
             if let Some(shared) = shared.upgrade() {
                 shared.state.set(State::Closed);
-                let connection = shared.connection.borrow().upgrade();
-                if let Some(connection) = connection {
-                    connection.on_close(event);
+                let events = shared.events();
+                if let Some(events) = events {
+                    events.on_close(event);
                 }
             }
         });
@@ -266,9 +270,9 @@ impl Transport for Stream {
                     shared
                         .outstanding
                         .set(shared.outstanding.get().saturating_sub(len));
-                    let connection = shared.connection.borrow().upgrade();
-                    if let Some(connection) = connection {
-                        connection.check_drained();
+                    let events = shared.events();
+                    if let Some(events) = events {
+                        events.check_drained();
                     }
                 }
             }
@@ -325,7 +329,7 @@ impl Transport for Stream {
     }
 
     /// Completed writes check the drain themselves (see `send`).
-    fn watch_drain(&self, _connection: &Weak<Connection>) {}
+    fn watch_drain(&self, _events: &Weak<dyn Events>) {}
 
     /// The promise callbacks hold only weak references; nothing to remove.
     fn release(&self, _keep_close: bool) {}
