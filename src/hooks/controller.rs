@@ -10,8 +10,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -360,8 +359,7 @@ impl Controller {
         let Some(ws) = slot.as_mut() else {
             return Err(Error::NotOpen(State::Closed));
         };
-        let waker = Waker::from(Arc::new(Noop));
-        match Pin::new(&mut *ws).poll_ready(&mut Context::from_waker(&waker)) {
+        match Pin::new(&mut *ws).poll_ready(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(Ok(())) => Pin::new(ws).start_send(message),
             Poll::Ready(Err(error)) => Err(error),
             // Open, and the outbox is at its limit: the browser is still sending earlier
@@ -419,11 +417,6 @@ impl Drop for Inner {
     }
 }
 
-struct Noop;
-
-impl Wake for Noop {
-    fn wake(self: Arc<Self>) {}
-}
 
 /// One connection of a controller, owned by it; dropping it stops the task and drops the
 /// connection.
