@@ -5,6 +5,9 @@
 //! - `max_queued(messages, bytes)`: passing either limit closes with 4009 and the stream
 //!   yields every queued message in order, then `ReceiveQueueFull`, then ends
 //! - a reader that keeps up never trips the limit
+//! - a message larger than the byte limit by itself (text, ArrayBuffer or Blob) is refused
+//!   before it is copied: wasm memory does not grow by its size, and the stream ends with
+//!   `ReceiveQueueFull` counting it
 
 mod common;
 
@@ -12,7 +15,7 @@ use common::*;
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen_test::*;
-use wasm_websocket::{Backend, Error, Message, WebSocket, QUEUE_FULL_CODE};
+use wasm_websocket::{Backend, BinaryType, Error, Message, WebSocket, QUEUE_FULL_CODE};
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
 #[cfg(not(wasm_ws_worker))]
@@ -96,4 +99,46 @@ async fn reader_that_keeps_up_never_trips_the_limit() {
         assert_eq!(i, 3000);
     })
     .await;
+}
+
+#[wasm_bindgen_test]
+async fn oversized_message_is_refused_before_it_is_copied() {
+    for (kind, binary_type) in [
+        ("binary", BinaryType::ArrayBuffer),
+        ("text", BinaryType::ArrayBuffer),
+        ("binary", BinaryType::Blob),
+    ] {
+        within(60, async {
+            // Larger than all of wasm memory now: a copy would have to grow memory by at
+            // least `margin`, whatever the allocator has free.
+            let margin = 8 * MIB;
+            let before = wasm_memory();
+            let size = before + margin;
+            let mut ws = WebSocket::builder(url(&format!(
+                "/flood?n=1&size={size}&kind={kind}&close=none"
+            )))
+            .backend(Backend::Classic)
+            .binary_type(binary_type)
+            .max_queued(100, MIB)
+            .connect()
+            .await
+            .unwrap();
+            assert_eq!(
+                ws.next().await,
+                Some(Err(Error::ReceiveQueueFull {
+                    messages: 1,
+                    bytes: size
+                })),
+                "{kind} {binary_type:?}"
+            );
+            assert!(ws.next().await.is_none());
+            assert_eq!(ws.closed().await.code, QUEUE_FULL_CODE);
+            let grown = wasm_memory() - before;
+            assert!(
+                grown < margin,
+                "{kind} {binary_type:?}: memory grew by {grown}"
+            );
+        })
+        .await;
+    }
 }

@@ -117,6 +117,32 @@ impl Connection {
         connection
     }
 
+    /// Takes one received message through `queue_it`; an error from it means the queue
+    /// overflowed: the connection closes with [`QUEUE_FULL_CODE`] and the stream ends
+    /// with that error after what was queued.
+    fn receive(&self, queue_it: impl FnOnce(&mut ReceiveQueue) -> Result<(), Error>) {
+        let (overflowed, waker) = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.overflow.is_some() {
+                // Already closing for overflow; the browser may still deliver a few.
+                return;
+            }
+            inner.activity.received += 1;
+            let overflowed = match queue_it(&mut inner.queue) {
+                Ok(()) => false,
+                Err(error) => {
+                    inner.overflow = Some(error);
+                    true
+                }
+            };
+            (overflowed, inner.recv_waker.take())
+        };
+        if overflowed {
+            let _ = self.transport.close(QUEUE_FULL_CODE, "receive queue full");
+        }
+        wake(waker);
+    }
+
     // Inspection.
 
     pub(crate) fn state(&self) -> State {
@@ -392,26 +418,11 @@ impl Events for Connection {
     }
 
     fn on_message(&self, item: Incoming) {
-        let (overflowed, waker) = {
-            let mut inner = self.inner.borrow_mut();
-            if inner.overflow.is_some() {
-                // Already closing for overflow; the browser may still deliver a few.
-                return;
-            }
-            inner.activity.received += 1;
-            let overflowed = match inner.queue.push(item) {
-                Ok(()) => false,
-                Err(error) => {
-                    inner.overflow = Some(error);
-                    true
-                }
-            };
-            (overflowed, inner.recv_waker.take())
-        };
-        if overflowed {
-            let _ = self.transport.close(QUEUE_FULL_CODE, "receive queue full");
-        }
-        wake(waker);
+        self.receive(|queue| queue.push(item));
+    }
+
+    fn on_refused(&self, size: usize) {
+        self.receive(|queue| Err(queue.refused(size)));
     }
 
     fn on_close(&self, event: CloseEvent) {

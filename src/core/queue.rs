@@ -61,6 +61,14 @@ impl ReceiveQueue {
         }
     }
 
+    /// The error for a refused message of `size` bytes, counted as if it were queued.
+    pub(crate) fn refused(&self, size: usize) -> Error {
+        Error::ReceiveQueueFull {
+            messages: self.items.len().saturating_add(1),
+            bytes: self.bytes.saturating_add(size),
+        }
+    }
+
     /// The front item once it is ready; `Ready(None)` when the queue is empty.
     pub(crate) fn poll_pop(
         &mut self,
@@ -150,6 +158,13 @@ mod tests {
             })
         ));
         assert_eq!(queue.len(), 3);
+        assert!(matches!(
+            queue.refused(200),
+            Error::ReceiveQueueFull {
+                messages: 4,
+                bytes: 203
+            }
+        ));
         let mut bytes = ReceiveQueue::bounded(Some((10, 4)));
         assert!(bytes
             .push(Incoming::Ready(Ok(Message::from("abcd"))))

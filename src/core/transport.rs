@@ -44,6 +44,9 @@ pub(crate) trait Events {
     fn on_open(self: Rc<Self>);
     /// A message arrived (transports that push them).
     fn on_message(&self, item: Incoming);
+    /// A message of `size` bytes arrived that alone passes the receive queue's byte limit
+    /// (which the transport is given when created), and was refused without being copied.
+    fn on_refused(&self, size: usize);
     /// The connection has closed; later reports are ignored.
     fn on_close(&self, event: CloseEvent);
     /// `buffered_amount` may have fallen: wakes the sender if the level it waits for is

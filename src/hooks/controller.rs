@@ -417,7 +417,6 @@ impl Drop for Inner {
     }
 }
 
-
 /// One connection of a controller, owned by it; dropping it stops the task and drops the
 /// connection.
 struct Session {

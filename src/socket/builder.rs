@@ -222,6 +222,10 @@ impl Builder {
     /// code [`QUEUE_FULL_CODE`](crate::QUEUE_FULL_CODE) (4009) and the stream yields what
     /// was queued, then [`Error::ReceiveQueueFull`], then ends. Nothing is dropped silently.
     ///
+    /// A message larger than `bytes` by itself is refused before it is copied into wasm
+    /// memory (so one oversized message cannot exhaust memory): the error then counts it
+    /// as if it had been queued.
+    ///
     /// Unbounded by default: the classic `WebSocket` cannot be told to stop reading, so a
     /// consumer slower than the network grows memory without bound. [`Backend::Stream`]
     /// avoids that where the browser supports it, by not reading at all while nobody polls.
@@ -285,6 +289,7 @@ impl Builder {
                 &self.protocols,
                 self.binary_type,
                 self.read_blob,
+                self.max_queued.map(|(_, bytes)| bytes),
             )?)),
         }
     }

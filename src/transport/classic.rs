@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::{ArrayBuffer, JsString, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, MessageEvent};
@@ -19,20 +19,18 @@ use crate::message::{bytes_of, BinaryType, Message};
 use crate::state::State;
 use crate::timer::Timer;
 
-/// Starts reading a `Blob` message: the read and the Blob's size, `None` if `data` is not
-/// a Blob. Reached only through a function pointer that `Builder::binary_type` stores for
-/// [`BinaryType::Blob`], so programs that keep `ArrayBuffer` link none of it.
-pub(crate) type ReadBlob = fn(&JsValue) -> Option<(PendingRead, usize)>;
+/// Starts reading a `Blob` message. Reached only through a function pointer that
+/// `Builder::binary_type` stores for [`BinaryType::Blob`], so programs that keep
+/// `ArrayBuffer` link none of it.
+pub(crate) type ReadBlob = fn(&Blob) -> PendingRead;
 
-pub(crate) fn read_blob(data: &JsValue) -> Option<(PendingRead, usize)> {
-    let blob = data.dyn_ref::<Blob>()?;
+pub(crate) fn read_blob(blob: &Blob) -> PendingRead {
     let read = JsFuture::from(blob.array_buffer());
-    let read: PendingRead = Box::pin(async move {
+    Box::pin(async move {
         read.await
             .map(|buffer| Message::Binary(bytes_of(&Uint8Array::new(&buffer))))
             .map_err(from_js)
-    });
-    Some((read, blob.size() as usize))
+    })
 }
 
 #[derive(Default)]
@@ -51,12 +49,15 @@ struct Dispatch {
     events: Weak<dyn Events>,
     listeners: Weak<RefCell<Listeners>>,
     read_blob: Option<ReadBlob>,
+    /// The receive queue's byte limit, if any.
+    byte_limit: Option<usize>,
 }
 
 pub(crate) struct Classic {
     ws: web_sys::WebSocket,
     listeners: Rc<RefCell<Listeners>>,
     read_blob: Option<ReadBlob>,
+    byte_limit: Option<usize>,
 }
 
 impl Classic {
@@ -66,6 +67,7 @@ impl Classic {
         protocols: &[String],
         binary_type: BinaryType,
         read_blob: Option<ReadBlob>,
+        byte_limit: Option<usize>,
     ) -> Result<Classic, Error> {
         let ws = match protocols {
             [] => web_sys::WebSocket::new(url),
@@ -84,6 +86,7 @@ impl Classic {
             ws,
             listeners: Rc::default(),
             read_blob,
+            byte_limit,
         })
     }
 }
@@ -94,27 +97,49 @@ impl Dispatch {
             return;
         };
         match kind {
-            "message" => events.on_message(self.incoming(event.unchecked_ref())),
+            "message" => self.on_message(&*events, event.unchecked_ref()),
             "open" => events.on_open(),
             "error" => self.on_error(),
             _ => events.on_close(CloseEvent::from_event(event.unchecked_ref())),
         }
     }
 
-    fn incoming(&self, event: &MessageEvent) -> Incoming {
+    /// Copies the message into wasm memory, unless it alone passes the receive queue's
+    /// byte limit: then it is never copied, so one oversized message cannot exhaust
+    /// memory. Without a limit no size is read.
+    fn on_message(&self, events: &dyn Events, event: &MessageEvent) {
         let data = event.data();
-        if let Some(text) = data.as_string() {
-            Incoming::Ready(Ok(Message::Text(text)))
+        let refused = |size: usize| self.byte_limit.is_some_and(|limit| size > limit);
+        let item = if data.is_string() {
+            if let Some(text) = self.byte_limit.and(data.dyn_ref::<JsString>()) {
+                // UTF-8 takes at least one byte per UTF-16 unit.
+                let units = text.length() as usize;
+                if refused(units) {
+                    return events.on_refused(units);
+                }
+            }
+            Incoming::Ready(Ok(Message::Text(data.as_string().unwrap_or_default())))
         } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+            if self.byte_limit.is_some() {
+                let size = buffer.byte_length() as usize;
+                if refused(size) {
+                    return events.on_refused(size);
+                }
+            }
             Incoming::Ready(Ok(Message::Binary(bytes_of(&Uint8Array::new(buffer)))))
-        } else if let Some((read, size)) = self.read_blob.and_then(|read_blob| read_blob(&data)) {
-            Incoming::Pending(read, size)
+        } else if let (Some(read_blob), Some(blob)) = (self.read_blob, data.dyn_ref::<Blob>()) {
+            let size = blob.size() as usize;
+            if refused(size) {
+                return events.on_refused(size);
+            }
+            Incoming::Pending(read_blob(blob), size)
         } else {
             Incoming::Ready(Err(Error::Js {
                 name: "TypeError".into(),
                 message: "unsupported message data".into(),
             }))
-        }
+        };
+        events.on_message(item);
     }
 
     /// Browsers fire `close` right after `error`, in the same task, except WebKit for a
@@ -149,6 +174,7 @@ impl Transport for Classic {
             events: events.clone(),
             listeners: Rc::downgrade(&self.listeners),
             read_blob: self.read_blob,
+            byte_limit: self.byte_limit,
         });
         let target: &web_sys::EventTarget = self.ws.as_ref();
         // One closure type for all four events (the kind is data, not type), so the
