@@ -2,6 +2,9 @@
 //! memory starts small and the bound below means something):
 //! - Chromium: a peer flooding 200 MiB to a reader taking one message every 3 ms keeps wasm
 //!   memory under 32 MiB, and every message read is correct and in order
+//! - Chromium: with an idle timeout, a consumer that pauses longer than the timeout while
+//!   data waits loses nothing and is not timed out; once it waits on a silent server, the
+//!   idle timeout ends the stream
 //! - where the browser lacks `WebSocketStream` (Firefox): `Backend::Stream` fails with
 //!   `Unsupported`, and `Backend::Auto` falls back to the classic socket
 
@@ -89,6 +92,37 @@ async fn stream_backend_unsupported_and_auto_fallback() {
         assert_eq!(next_message(&mut ws).await, Message::from("t0"));
         assert_eq!(next_message(&mut ws).await.len(), 262_144);
         assert!(ws.next().await.is_some());
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_pausing_consumer_is_not_idle_and_loses_nothing() {
+    within(30, async {
+        if !has_websocketstream() {
+            return;
+        }
+        let mut ws = WebSocket::builder(url("/flood?n=3&size=16&kind=binary&close=none"))
+            .backend(Backend::Stream)
+            .idle_timeout(std::time::Duration::from_millis(200))
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(
+            next_message(&mut ws).await,
+            Message::Binary(flood_binary(0, 16))
+        );
+        // The consumer pauses for several idle timeouts while two messages wait.
+        TimeoutFuture::new(1000).await;
+        for i in 1..3 {
+            assert_eq!(
+                ws.next().await,
+                Some(Ok(Message::Binary(flood_binary(i, 16))))
+            );
+        }
+        // Now it waits on a server that sends nothing more.
+        assert_eq!(ws.next().await, Some(Err(Error::IdleTimeout)));
+        assert!(ws.next().await.is_none());
     })
     .await;
 }

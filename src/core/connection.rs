@@ -189,8 +189,10 @@ impl Connection {
             return Poll::Ready(Next::Item(item));
         }
         // A transport with flow control reads from the network only now that someone
-        // asks: this is the backpressure.
-        if inner.opened && inner.overflow.is_none() && !inner.idle {
+        // asks: this is the backpressure. Once ending, no read starts, but one in flight
+        // is still taken: its message was received.
+        let ending = inner.overflow.is_some() || inner.idle;
+        if inner.opened && (!ending || self.transport.reading()) {
             if let Some(item) = ready!(self.transport.poll_read(cx)) {
                 inner.activity.received += 1;
                 return Poll::Ready(Next::Item(item));
@@ -364,11 +366,14 @@ impl Connection {
 
     /// One keepalive tick (see `keepalive.rs`).
     fn keepalive_tick(&self) {
-        let due = self
-            .inner
-            .borrow_mut()
-            .activity
-            .tick(&self.config.keepalive);
+        let due = {
+            let mut inner = self.inner.borrow_mut();
+            if !self.transport.reading() {
+                // Nobody asks for data, so none can arrive: not idle.
+                inner.activity.received += 1;
+            }
+            inner.activity.tick(&self.config.keepalive)
+        };
         match due {
             Due::Nothing => {}
             Due::Heartbeat => {

@@ -31,6 +31,12 @@ pub(crate) trait Transport {
     fn poll_read(&self, _cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         Poll::Ready(None)
     }
+    /// Whether the transport reads from the network now. One that reads only on demand
+    /// does so only while a read is in flight: while its consumer pauses, the connection
+    /// cannot tell whether data waits, so it must not count as idle.
+    fn reading(&self) -> bool {
+        true
+    }
     /// Makes sure [`Events::check_drained`] runs when `buffered_amount` may have fallen.
     fn watch_drain(&self, events: &Weak<dyn Events>);
     /// Removes the transport's callbacks; the close callback stays if `keep_close`, for

@@ -328,6 +328,10 @@ impl Transport for Stream {
         }))
     }
 
+    fn reading(&self) -> bool {
+        self.read.borrow().is_some()
+    }
+
     /// Completed writes check the drain themselves (see `send`).
     fn watch_drain(&self, _events: &Weak<dyn Events>) {}
 
