@@ -2,8 +2,7 @@ use std::fmt;
 
 use crate::error::Error;
 
-/// The longest close reason the browser accepts, in UTF-8 bytes.
-pub const MAX_REASON_BYTES: usize = 123;
+pub use crate::close_event::MAX_REASON_BYTES;
 
 /// A close code that the browser allows a page to send: 1000, or 3000..=4999.
 ///

@@ -4,6 +4,9 @@ use std::fmt;
 
 use crate::text::write_decimal;
 
+/// The longest close reason the browser accepts, in UTF-8 bytes.
+pub const MAX_REASON_BYTES: usize = 123;
+
 /// How a connection ended: the fields of the browser's
 /// [`CloseEvent`](https://developer.mozilla.org/en-US/docs/Web/API/CloseEvent).
 ///

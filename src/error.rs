@@ -2,7 +2,7 @@ use std::fmt;
 
 use wasm_bindgen::JsValue;
 
-use crate::close_event::CloseEvent;
+use crate::close_event::{CloseEvent, MAX_REASON_BYTES};
 use crate::state::State;
 use crate::text::write_decimal;
 
@@ -79,6 +79,14 @@ pub enum Error {
         /// What is missing.
         feature: String,
     },
+    /// A configuration value that cannot work, e.g. a heartbeat interval of zero; found
+    /// when connecting, before the browser is called.
+    InvalidOption {
+        /// The option, named as its builder method (e.g. `"heartbeat"`).
+        option: String,
+        /// What is wrong with the value.
+        message: String,
+    },
     /// Any other JS exception, with its `name` and `message`.
     Js {
         /// The exception's `name`, e.g. `InvalidStateError`.
@@ -116,7 +124,7 @@ impl fmt::Display for Error {
                 f.write_str("close reason is ")?;
                 write_decimal(f, *len as u64)?;
                 f.write_str(" bytes long, more than the ")?;
-                write_decimal(f, crate::MAX_REASON_BYTES as u64)?;
+                write_decimal(f, MAX_REASON_BYTES as u64)?;
                 f.write_str(" allowed")
             }
             Error::NotOpen(state) => {
@@ -140,6 +148,9 @@ impl fmt::Display for Error {
             }
             Error::Unsupported { feature } => {
                 write_all(f, &["not supported by this browser: ", feature])
+            }
+            Error::InvalidOption { option, message } => {
+                write_all(f, &["invalid option ", option, ": ", message])
             }
             Error::Js { name, message } => write_all(f, &[name, ": ", message]),
         }
@@ -223,6 +234,10 @@ mod tests {
             Error::Timeout,
             Error::InvalidCloseCode(1001),
             Error::ReasonTooLong { len: 124 },
+            Error::InvalidOption {
+                option: "heartbeat".into(),
+                message: "the interval must be at least 1 ms".into(),
+            },
             Error::OutboxFull {
                 messages: 3,
                 bytes: 12,

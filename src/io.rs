@@ -16,6 +16,7 @@ use futures_sink::Sink;
 use crate::error::Error;
 use crate::message::Message;
 use crate::socket::{Handle, WebSocket};
+pub use crate::text_policy::TextPolicy;
 
 /// The default [`ByteStream::max_message_size`]: 64 KiB.
 ///
@@ -23,40 +24,6 @@ use crate::socket::{Handle, WebSocket};
 /// frames above 64 KiB to 1 MiB), large enough that the per-message cost in the browser is
 /// negligible (measured: 64 KiB messages reach the throughput of the raw JS API).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024;
-
-/// What a [`ByteStream`] does with a received **text** message. Binary messages are always
-/// part of the byte stream; everything written is always sent as binary messages.
-///
-/// Chosen with [`Builder::io_text`](crate::Builder::io_text) (or later with
-/// [`ByteStream::set_text_policy`]); the default is [`TextPolicy::Bytes`].
-///
-/// ```no_run
-/// # async fn run() -> Result<(), wasm_websocket::Error> {
-/// use wasm_websocket::{TextPolicy, WebSocket};
-///
-/// let io = WebSocket::builder("wss://example.org/bytes")
-///     .io_text(TextPolicy::Error)
-///     .connect()
-///     .await?
-///     .into_io();
-/// # drop(io); Ok(()) }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum TextPolicy {
-    /// The default: a text message's UTF-8 bytes are part of the stream, exactly as if the
-    /// server had sent them in a binary message. This is what servers that send text for
-    /// text-based protocols (line-oriented ones, JSON lines) expect.
-    #[default]
-    Bytes,
-    /// Text messages are dropped without a trace; only binary messages make up the stream
-    /// (for servers that interleave, say, text status messages with the binary data).
-    Skip,
-    /// A text message is a protocol violation: the read that meets it fails with an
-    /// [`io::Error`] of kind [`InvalidData`](io::ErrorKind::InvalidData). The message is
-    /// discarded, and the next read goes on with the message after it.
-    Error,
-}
 
 /// A [`WebSocket`] as a byte stream: [`AsyncRead`] + [`AsyncBufRead`] + [`AsyncWrite`].
 /// Made by [`WebSocket::into_io`]; crate feature `io`.

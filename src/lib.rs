@@ -64,13 +64,15 @@ mod reconnect;
 mod socket;
 mod state;
 mod text;
+#[cfg(feature = "io")]
+mod text_policy;
 mod timer;
 mod transport;
 mod waker;
 
 pub use crate::core::connection::QUEUE_FULL_CODE;
-pub use close::{CloseCode, MAX_REASON_BYTES};
-pub use close_event::CloseEvent;
+pub use close::CloseCode;
+pub use close_event::{CloseEvent, MAX_REASON_BYTES};
 pub use error::Error;
 #[cfg(feature = "io")]
 pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};

@@ -14,15 +14,22 @@ use gloo_timers::callback::{Interval, Timeout};
 use crate::listeners::LiveToken;
 use crate::waker::store_waker;
 
-/// A duration as a `setTimeout` delay: whole milliseconds, at most `i32::MAX` (the largest
-/// delay browsers accept). Plain 64-bit arithmetic: `Duration::as_millis` is 128-bit and
-/// would link 128-bit division into every client.
-pub(crate) fn millis(duration: Duration) -> u32 {
-    let millis = duration
+/// The longest delay a JS timer can wait: `setTimeout` takes a signed 32-bit count of
+/// milliseconds (about 24.8 days); browsers fire longer delays at once.
+pub(crate) const MAX_DELAY_MS: u32 = i32::MAX as u32;
+
+/// A duration in whole milliseconds, saturating. Plain 64-bit arithmetic:
+/// `Duration::as_millis` is 128-bit and would link 128-bit division into every client.
+pub(crate) fn whole_millis(duration: Duration) -> u64 {
+    duration
         .as_secs()
         .saturating_mul(1000)
-        .saturating_add(u64::from(duration.subsec_millis()));
-    millis.min(i32::MAX as u64) as u32
+        .saturating_add(u64::from(duration.subsec_millis()))
+}
+
+/// A duration as a timer delay: whole milliseconds, at most [`MAX_DELAY_MS`].
+pub(crate) fn millis(duration: Duration) -> u32 {
+    whole_millis(duration).min(u64::from(MAX_DELAY_MS)) as u32
 }
 
 /// A JS timer that calls its callback once or repeatedly; dropping it clears the timer.
@@ -128,5 +135,10 @@ mod tests {
         assert_eq!(millis(Duration::from_micros(1999)), 1);
         assert_eq!(millis(Duration::from_secs(3)), 3000);
         assert_eq!(millis(Duration::MAX), i32::MAX as u32);
+        assert_eq!(whole_millis(Duration::MAX), u64::MAX);
+        assert_eq!(
+            whole_millis(Duration::from_secs(30 * 86_400)),
+            2_592_000_000
+        );
     }
 }

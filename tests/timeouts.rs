@@ -5,6 +5,8 @@
 //! - the idle timeout ends the stream with `IdleTimeout` after the messages already received,
 //!   no earlier than the timeout, closes the socket (1000, "idle timeout"), releases its timer
 //! - traffic (here: echoed heartbeats) keeps an idle timeout from firing
+//! - a heartbeat, idle or connect timeout under 1 ms is `InvalidOption` before anything is
+//!   created; `Duration::MAX` is accepted and never fires during the connection
 
 mod common;
 
@@ -134,4 +136,40 @@ async fn keepalive_timer_released_on_drop() {
         assert_eq!(live_listeners(), before);
     })
     .await;
+}
+
+#[wasm_bindgen_test]
+async fn durations_under_a_millisecond_are_invalid_options() {
+    let before = live_listeners();
+    let zero = Duration::ZERO;
+    let configs = [
+        (
+            "heartbeat",
+            WebSocket::builder(url("/echo")).heartbeat(zero, "ping"),
+        ),
+        (
+            "idle_timeout",
+            WebSocket::builder(url("/echo")).idle_timeout(zero),
+        ),
+        (
+            "connect_timeout",
+            WebSocket::builder(url("/echo")).connect_timeout(Duration::from_micros(500)),
+        ),
+    ];
+    for (name, builder) in configs {
+        match builder.connect().await {
+            Err(Error::InvalidOption { option, .. }) => assert_eq!(option, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert_eq!(live_listeners(), before);
+    let mut ws = WebSocket::builder(url("/echo"))
+        .heartbeat(Duration::MAX, "ping")
+        .idle_timeout(Duration::MAX)
+        .connect_timeout(Duration::MAX)
+        .connect()
+        .await
+        .unwrap();
+    ws.send(Message::from("still here")).await.unwrap();
+    assert_eq!(next_message(&mut ws).await, Message::from("still here"));
 }

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::message::Message;
-use crate::timer::millis as timer_millis;
+use crate::timer::{millis as timer_millis, whole_millis};
 
 const TICKS_PER_PERIOD: u32 = 4;
 
@@ -51,8 +51,12 @@ impl KeepaliveConfig {
 
     /// How many quiet ticks make `period`. The last activity happened somewhere in the tick
     /// before the first quiet one, so `n` quiet ticks mean `n` to `n + 1` ticks of quiet.
+    /// Not capped like a timer delay: a period longer than a JS timer can wait still takes
+    /// as long as it says (the timer only ticks more often than a quarter of it).
     fn ticks_for(&self, period: Duration) -> u64 {
-        u64::from(timer_millis(period).div_ceil(self.tick_millis()).max(1))
+        whole_millis(period)
+            .div_ceil(u64::from(self.tick_millis()))
+            .max(1)
     }
 }
 
@@ -167,6 +171,41 @@ mod tests {
         assert!(both.take_heartbeat().is_some());
         assert!(both.is_active());
         assert!(config(None, Some(1)).take_heartbeat().is_none());
+    }
+
+    #[test]
+    fn a_period_beyond_the_timer_maximum_is_not_cut_short() {
+        let config = config(None, Some(u64::MAX));
+        let mut activity = Activity::default();
+        // A tick is a quarter of the longest timer delay (about 6.2 days); 24.8 days of
+        // quiet are nowhere near `Duration::MAX`.
+        for _ in 0..100 {
+            assert_eq!(activity.tick(&config), Due::Nothing);
+        }
+        let month = config_days(30);
+        let mut activity = Activity::default();
+        let ticks = (1..=10).find(|_| activity.tick(&month) == Due::Idle);
+        // 30 days at 6.2-day ticks: idle after 5 quiet ticks, not after 4 (24.8 days).
+        assert_eq!(ticks, Some(5));
+    }
+
+    fn config_days(days: u64) -> KeepaliveConfig {
+        config(None, Some(days * 86_400_000))
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// Any pair of durations: the tick is a usable timer delay, and idle is declared
+        /// after at least the timeout (in ticks) and at most 1.25 timeouts plus one tick.
+        #[test]
+        fn any_durations_give_sane_ticks(heartbeat in 1u64..u64::MAX, idle in 1u64..u64::MAX) {
+            let config = config(Some(heartbeat), Some(idle));
+            let tick = u64::from(config.tick_millis());
+            proptest::prop_assert!((1..=u64::from(i32::MAX as u32)).contains(&tick));
+            let ticks = config.ticks_for(Duration::from_millis(idle));
+            proptest::prop_assert!(ticks >= 1);
+            proptest::prop_assert!(ticks.saturating_mul(tick) >= idle.min(u64::MAX - tick));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::core::keepalive::KeepaliveConfig;
 use crate::core::transport::Transport;
 use crate::error::Error;
 use crate::message::{BinaryType, Message};
+use crate::timer::whole_millis;
 use crate::transport::classic::{self, Classic, ReadBlob};
 use crate::transport::stream::StreamSupport;
 
@@ -106,7 +107,7 @@ pub struct Builder {
     /// Set with [`BinaryType::Blob`] only (see [`ReadBlob`]).
     read_blob: Option<ReadBlob>,
     #[cfg(feature = "io")]
-    pub(crate) io_text: crate::TextPolicy,
+    pub(crate) io_text: crate::text_policy::TextPolicy,
 }
 
 impl Builder {
@@ -123,7 +124,7 @@ impl Builder {
             max_queued: None,
             read_blob: None,
             #[cfg(feature = "io")]
-            io_text: crate::TextPolicy::default(),
+            io_text: crate::text_policy::TextPolicy::default(),
         }
     }
 
@@ -161,7 +162,10 @@ impl Builder {
 
     /// Gives up connecting after `timeout`: the attempt is closed and released, and
     /// [`connect`](Builder::connect) fails with [`Error::Timeout`]. No timeout by default
-    /// (browsers give up on their own after a long, browser-specific time).
+    /// (browsers give up on their own after a long, browser-specific time), nor for a
+    /// timeout longer than a JS timer can wait (2^31 - 1 ms, about 24.8 days).
+    ///
+    /// A timeout under 1 ms makes connecting fail with [`Error::InvalidOption`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
@@ -169,7 +173,7 @@ impl Builder {
 
     /// How the [`ByteStream`](crate::ByteStream) made by
     /// [`WebSocket::into_io`] treats received text messages (crate feature `io`):
-    /// [`TextPolicy::Bytes`](crate::TextPolicy::Bytes) by default, i.e. as their UTF-8
+    /// [`TextPolicy::Bytes`](crate::text_policy::TextPolicy::Bytes) by default, i.e. as their UTF-8
     /// bytes. Has no effect on the socket's own `Stream`.
     ///
     /// ```no_run
@@ -184,7 +188,7 @@ impl Builder {
     /// # drop(io); Ok(()) }
     /// ```
     #[cfg(feature = "io")]
-    pub fn io_text(mut self, policy: crate::TextPolicy) -> Self {
+    pub fn io_text(mut self, policy: crate::text_policy::TextPolicy) -> Self {
         self.io_text = policy;
         self
     }
@@ -194,6 +198,8 @@ impl Builder {
     /// detection from dropping a quiet connection. This is an application-level message:
     /// browsers cannot send WebSocket ping frames (there is no API for it), so the server
     /// sees `message` like any other. It is skipped while sent data is still buffered.
+    ///
+    /// An interval under 1 ms makes connecting fail with [`Error::InvalidOption`].
     pub fn heartbeat(mut self, interval: Duration, message: impl Into<Message>) -> Self {
         self.keepalive.heartbeat = Some((interval, message.into()));
         self.start_keepalive = Some(start_keepalive);
@@ -205,6 +211,9 @@ impl Builder {
     /// reason `"idle timeout"`, and the stream yields the messages already received, then
     /// [`Error::IdleTimeout`], then ends. Pair it with a server that sends something
     /// regularly (or with a [`heartbeat`](Builder::heartbeat) the server answers).
+    ///
+    /// A timeout under 1 ms makes connecting fail with [`Error::InvalidOption`]; one
+    /// longer than a JS timer can wait (about 24.8 days) still takes as long as it says.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.keepalive.idle_timeout = Some(timeout);
         self.start_keepalive = Some(start_keepalive);
@@ -241,6 +250,7 @@ impl Builder {
     ///
     /// # Errors
     /// - [`Error::InvalidProtocol`] for a bad or repeated subprotocol (checked first),
+    /// - [`Error::InvalidOption`] for a heartbeat, idle or connect timeout under 1 ms,
     /// - [`Error::InvalidUrl`] when the browser rejects the URL,
     /// - [`Error::Security`] when the browser refuses the connection outright,
     /// - [`Error::ConnectFailed`] when the socket closes before it opens (code 1006 for any
@@ -259,7 +269,7 @@ impl Builder {
     ///
     /// # Errors
     /// The synchronous ones of [`connect`](Builder::connect): [`Error::InvalidProtocol`],
-    /// [`Error::InvalidUrl`], [`Error::Security`], [`Error::Js`].
+    /// [`Error::InvalidOption`], [`Error::InvalidUrl`], [`Error::Security`], [`Error::Js`].
     pub fn build(self) -> Result<WebSocket, Error> {
         self.open()
     }
@@ -267,7 +277,28 @@ impl Builder {
     /// Validates what the crate checks itself, then calls the browser's constructor.
     pub(crate) fn open(&self) -> Result<WebSocket, Error> {
         validate_protocols(&self.protocols)?;
+        self.validate_durations()?;
         WebSocket::from_builder(self)
+    }
+
+    /// A duration under 1 ms cannot work: a JS timer would fire at once, and a heartbeat
+    /// would flood the connection.
+    fn validate_durations(&self) -> Result<(), Error> {
+        let durations = [
+            ("heartbeat", self.keepalive.heartbeat.as_ref().map(|h| h.0)),
+            ("idle_timeout", self.keepalive.idle_timeout),
+            ("connect_timeout", self.connect_timeout),
+        ];
+        match durations
+            .into_iter()
+            .find(|(_, duration)| duration.is_some_and(|d| whole_millis(d) == 0))
+        {
+            Some((option, _)) => Err(Error::InvalidOption {
+                option: option.into(),
+                message: "must be at least 1 ms".into(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Creates the transport the backend setting asks for.
@@ -391,6 +422,32 @@ mod tests {
         assert!(b.connect_timeout.is_none());
         let b = b.protocols(vec![String::from("a")]).protocols(["b", "c"]);
         assert_eq!(b.protocols, ["b", "c"]);
+    }
+
+    #[test]
+    fn durations_under_a_millisecond_are_refused() {
+        let url = || Builder::new("/x".into());
+        let refused = |builder: Builder| match builder.validate_durations() {
+            Err(Error::InvalidOption { option, .. }) => option,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            refused(url().heartbeat(Duration::ZERO, "ping")),
+            "heartbeat"
+        );
+        assert_eq!(
+            refused(url().idle_timeout(Duration::from_micros(999))),
+            "idle_timeout"
+        );
+        assert_eq!(
+            refused(url().connect_timeout(Duration::ZERO)),
+            "connect_timeout"
+        );
+        let fine = url()
+            .heartbeat(Duration::from_millis(1), "ping")
+            .idle_timeout(Duration::MAX)
+            .connect_timeout(Duration::MAX);
+        assert!(fine.validate_durations().is_ok());
     }
 
     #[test]

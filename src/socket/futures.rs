@@ -12,7 +12,7 @@ use crate::close_event::CloseEvent;
 use crate::core::connection::Connection;
 use crate::error::Error;
 use crate::state::State;
-use crate::timer::{millis, Timer};
+use crate::timer::{millis, whole_millis, Timer, MAX_DELAY_MS};
 
 /// The future returned by [`WebSocket::close`] and [`Handle::close`]. The close has
 /// already started when it is created; awaiting it waits for the close event.
@@ -98,14 +98,18 @@ impl ConnectFuture {
                 }
             }
         };
-        let timer = builder.connect_timeout.map(|timeout| {
-            let weak = Rc::downgrade(&socket.connection);
-            Timer::once(millis(timeout), move || {
-                if let Some(connection) = weak.upgrade() {
-                    connection.time_out();
-                }
-            })
-        });
+        // Longer than a JS timer can wait means no timeout (see `Builder::connect_timeout`).
+        let timer = builder
+            .connect_timeout
+            .filter(|timeout| whole_millis(*timeout) <= u64::from(MAX_DELAY_MS))
+            .map(|timeout| {
+                let weak = Rc::downgrade(&socket.connection);
+                Timer::once(millis(timeout), move || {
+                    if let Some(connection) = weak.upgrade() {
+                        connection.time_out();
+                    }
+                })
+            });
         ConnectFuture {
             state: Ok(Some(socket)),
             timer,

@@ -52,7 +52,7 @@ pub struct WebSocket {
     terminated: bool,
     /// How `into_io` treats text messages (feature `io`, see `src/io.rs`).
     #[cfg(feature = "io")]
-    pub(crate) io_text: crate::TextPolicy,
+    pub(crate) io_text: crate::text_policy::TextPolicy,
 }
 
 impl fmt::Debug for WebSocket {
