@@ -108,4 +108,25 @@ mod tests {
             Err(Error::ReasonTooLong { len: 125 })
         );
     }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn any_code_is_checked(code in proptest::num::u16::ANY) {
+            let allowed = code == 1000 || (3000..=4999).contains(&code);
+            proptest::prop_assert_eq!(CloseCode::new(code).is_ok(), allowed);
+        }
+
+        #[test]
+        fn any_reason_is_checked(reason in ".{0,80}") {
+            let fits = reason.len() <= MAX_REASON_BYTES;
+            match check_reason(&reason) {
+                Ok(()) => proptest::prop_assert!(fits),
+                Err(error) => proptest::prop_assert_eq!(
+                    error,
+                    Error::ReasonTooLong { len: reason.len() }
+                ),
+            }
+        }
+    }
 }

@@ -8,6 +8,10 @@
 //!   browser's `close(code)` accepts
 //! - 500 random UTF-8 reasons: `ReasonTooLong { len }` exactly when the browser throws; a
 //!   sample of accepted ones round-trips through the peer unchanged
+//! - 300 random configurations (subprotocol lists, durations from zero to `Duration::MAX`,
+//!   high-water marks, receive limits, binary types, backends, heartbeat payloads) and a
+//!   random close code and reason for each socket built: every outcome is a socket or a
+//!   typed error, and dropping them all leaves no listener behind
 //! - nothing panics and no exception reaches the page throughout
 //! - the close oracles' raw sockets use a blocked port (1): the browser checks the
 //!   arguments synchronously and opens no connection, so thousands of them use up nothing
@@ -16,9 +20,12 @@
 mod common;
 
 use common::*;
+use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use wasm_websocket::{CloseCode, Error, WebSocket};
+
+use futures::FutureExt;
+use wasm_websocket::{live_listeners, Backend, BinaryType, CloseCode, Error, Message, WebSocket};
 
 #[cfg(not(wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_browser);
@@ -309,6 +316,88 @@ async fn random_reasons_match_the_browser_and_round_trip() {
             }
         }
         assert!(round_trips > 10);
+        no_exception_reached_the_page(errors);
+    })
+    .await;
+}
+
+/// Zero, under a millisecond, ordinary, beyond what a JS timer can wait, or the maximum.
+fn random_duration(rng: &mut Rng) -> Duration {
+    match rng.below(5) {
+        0 => Duration::ZERO,
+        1 => Duration::from_micros(u64::from(rng.below(1000))),
+        2 => Duration::from_millis(1 + u64::from(rng.below(100_000))),
+        3 => Duration::from_secs(30 * 86_400 + u64::from(rng.next())),
+        _ => Duration::MAX,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn random_configurations_give_typed_outcomes() {
+    within(120, async {
+        let errors = uncaught_errors();
+        let listeners = live_listeners();
+        let sizes = [0, 1, 16, 1 << 20, usize::MAX];
+        let mut rng = Rng(0x5eed_c0f1);
+        let (mut built, mut refused) = (0, 0);
+        for case in 0..300 {
+            let seed = rng.0;
+            let protocols: Vec<String> = (0..rng.below(3))
+                .map(|_| random_protocol(&mut rng))
+                .collect();
+            let mut builder = WebSocket::builder(ORACLE_URL)
+                .protocols(protocols)
+                .high_water_mark(*rng.pick(&sizes))
+                .binary_type(*rng.pick(&[BinaryType::ArrayBuffer, BinaryType::Blob]))
+                .backend(*rng.pick(&[Backend::Classic, Backend::Auto, Backend::Stream]));
+            if rng.below(2) == 0 {
+                let message = if rng.below(2) == 0 {
+                    Message::from(random_reason(&mut rng))
+                } else {
+                    Message::from(vec![0; rng.below(64) as usize])
+                };
+                builder = builder.heartbeat(random_duration(&mut rng), message);
+            }
+            if rng.below(2) == 0 {
+                builder = builder.idle_timeout(random_duration(&mut rng));
+            }
+            if rng.below(2) == 0 {
+                builder = builder.connect_timeout(random_duration(&mut rng));
+            }
+            if rng.below(2) == 0 {
+                builder = builder.max_queued(*rng.pick(&sizes), *rng.pick(&sizes));
+            }
+            match builder.build() {
+                Ok(ws) => {
+                    built += 1;
+                    let code = rng.next() as u16;
+                    let reason = random_reason(&mut rng);
+                    match CloseCode::new(code) {
+                        // A close that starts resolves later, with the close event; only
+                        // its typed refusals come at once.
+                        Ok(code) => match ws.close(code, &reason).now_or_never() {
+                            None => {}
+                            Some(Err(Error::ReasonTooLong { len })) => {
+                                assert!(len == reason.len() && len > 123, "case {case}")
+                            }
+                            Some(other) => panic!("case {case} seed {seed:#x}: {other:?}"),
+                        },
+                        Err(error) => assert_eq!(error, Error::InvalidCloseCode(code)),
+                    }
+                }
+                Err(
+                    Error::InvalidProtocol { .. }
+                    | Error::InvalidOption { .. }
+                    | Error::Unsupported { .. },
+                ) => refused += 1,
+                Err(other) => panic!("case {case} seed {seed:#x}: {other:?}"),
+            }
+        }
+        assert!(
+            built > 30 && refused > 30,
+            "built {built}, refused {refused}"
+        );
+        assert_eq!(live_listeners(), listeners);
         no_exception_reached_the_page(errors);
     })
     .await;

@@ -450,6 +450,51 @@ mod tests {
         assert!(fine.validate_durations().is_ok());
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// Any list of strings: the check never panics, and accepts exactly the lists of
+        /// distinct (case-insensitively) non-empty tokens, naming an offender otherwise.
+        #[test]
+        fn any_protocol_list_is_checked(list in proptest::collection::vec(".{0,12}", 0..6)) {
+            let valid = list.iter().enumerate().all(|(i, p)| {
+                !p.is_empty()
+                    && p.chars().all(is_token_char)
+                    && !list[..i].iter().any(|q| q.eq_ignore_ascii_case(p))
+            });
+            match validate_protocols(&list) {
+                Ok(()) => proptest::prop_assert!(valid),
+                Err(Error::InvalidProtocol { protocol, .. }) => {
+                    proptest::prop_assert!(!valid && list.contains(&protocol))
+                }
+                Err(other) => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        /// Any durations: refused exactly when one is under 1 ms.
+        #[test]
+        fn any_durations_are_checked(
+            heartbeat in proptest::option::of(0u64..u64::MAX),
+            idle in proptest::option::of(0u64..u64::MAX),
+            connect in proptest::option::of(0u64..u64::MAX),
+        ) {
+            let mut builder = Builder::new("/x".into());
+            if let Some(n) = heartbeat {
+                builder = builder.heartbeat(Duration::from_nanos(n), "ping");
+            }
+            if let Some(n) = idle {
+                builder = builder.idle_timeout(Duration::from_nanos(n));
+            }
+            if let Some(n) = connect {
+                builder = builder.connect_timeout(Duration::from_nanos(n));
+            }
+            let too_short = [heartbeat, idle, connect]
+                .into_iter()
+                .flatten()
+                .any(|nanos| nanos < 1_000_000);
+            proptest::prop_assert_eq!(builder.validate_durations().is_err(), too_short);
+        }
+    }
+
     #[test]
     fn invalid_character_is_named_by_code_point() {
         for (protocol, expected) in [
