@@ -15,6 +15,8 @@ mod events;
 mod machine;
 mod outbox;
 mod policy;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod proptests;
 mod shared;
 mod socket;
 #[cfg(test)]
