@@ -66,6 +66,13 @@ use crate::state::State;
 /// of [`Builder::max_queued`] (then reconnects), and passes on per-message errors of the
 /// socket.
 ///
+/// What it holds for a reader that falls behind is bounded: while a connection is open it
+/// reads at most 64 messages ahead (beyond that the socket's own flow control or
+/// [`Builder::max_queued`] applies); a connection that ends is read to its end, and the
+/// next attempt then waits until the reader has taken all but 64 messages. So at most one
+/// connection's backlog and 64 messages wait, and a reader that stalls delays the
+/// reconnect instead of letting every connection add its backlog.
+///
 /// # Sink
 /// `start_send` puts the message in the outbox and numbers it (0, 1, 2, ... in the order
 /// accepted); the driver hands the outbox to the open connection in order, as fast as
@@ -134,7 +141,12 @@ impl fmt::Debug for ReconnectingWebSocket {
         f.debug_struct("ReconnectingWebSocket")
             .field(
                 "url",
-                &self.shared.io.try_borrow().map(|io| io.builder.url.clone()),
+                &self
+                    .shared
+                    .io
+                    .try_borrow()
+                    .map(|io| io.builder.url.clone())
+                    .unwrap_or_default(),
             )
             .field("state", &self.state())
             .finish_non_exhaustive()
