@@ -15,6 +15,7 @@ use proptest::prelude::*;
 use super::events::ReconnectEvent;
 use super::machine::{Action, Input, Machine, Ready};
 use super::policy::ReconnectPolicy;
+use super::READ_AHEAD;
 use crate::close::{CloseCode, CloseEvent};
 use crate::error::Error;
 use crate::message::Message;
@@ -63,7 +64,10 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn policy() -> impl Strategy<Value = ReconnectPolicy> {
+/// The backoff as given to the policy: initial and max in ms, factor.
+type Backoff = (u64, u64, f64);
+
+fn policy() -> impl Strategy<Value = (ReconnectPolicy, Backoff)> {
     (
         (0u64..2000, 0u64..60_000, 0.5f64..4.0),
         proptest::option::of(0u32..6),
@@ -71,20 +75,20 @@ fn policy() -> impl Strategy<Value = ReconnectPolicy> {
         any::<bool>(),
         (1usize..8, 0usize..200),
     )
-        .prop_map(
-            |((initial, max, factor), limit, stable, clean, (messages, bytes))| {
-                ReconnectPolicy::new()
-                    .backoff(
-                        Duration::from_millis(initial),
-                        Duration::from_millis(max),
-                        factor,
-                    )
-                    .reconnect_limit(limit)
-                    .stable_after(Duration::from_millis(stable))
-                    .reconnect_on_clean_close(clean)
-                    .outbox_limit(messages, bytes)
-            },
-        )
+        .prop_map(|(backoff, limit, stable, clean, (messages, bytes))| {
+            let (initial, max, factor) = backoff;
+            let policy = ReconnectPolicy::new()
+                .backoff(
+                    Duration::from_millis(initial),
+                    Duration::from_millis(max),
+                    factor,
+                )
+                .reconnect_limit(limit)
+                .stable_after(Duration::from_millis(stable))
+                .reconnect_on_clean_close(clean)
+                .outbox_limit(messages, bytes);
+            (policy, backoff)
+        })
 }
 
 /// Numbers in `[0, 1)` from a seed (xorshift), the extremes included now and then.
@@ -125,6 +129,7 @@ fn event(clean: bool) -> CloseEvent {
 struct Sim {
     m: Machine,
     policy: ReconnectPolicy,
+    backoff: Backoff,
     now: f64,
     attempt_pending: bool,
     timer_pending: bool,
@@ -142,15 +147,20 @@ struct Sim {
     sent: Vec<Range<u64>>,
     /// The attempt of the last `Retrying`.
     attempt: u32,
+    /// Attempts since the last stable connection, counted here.
+    model_attempt: u32,
+    /// The reader's queue, as last reported.
+    backlog: usize,
     close_requested: bool,
     finished: bool,
 }
 
 impl Sim {
-    fn new(policy: ReconnectPolicy, seed: u64) -> Sim {
+    fn new(policy: ReconnectPolicy, backoff: Backoff, seed: u64) -> Sim {
         Sim {
             m: Machine::new(policy.clone(), None, random(seed)),
             policy,
+            backoff,
             now: 0.0,
             attempt_pending: true,
             timer_pending: false,
@@ -164,33 +174,19 @@ impl Sim {
             next_unsent: 0,
             sent: Vec::new(),
             attempt: 0,
+            model_attempt: 0,
+            backlog: 0,
             close_requested: false,
             finished: false,
         }
     }
 
-    /// The longest delay before `attempt`, computed independently of the policy's code.
+    /// The longest delay before `attempt` in ms, `min(max, initial * factor^(n - 1))`,
+    /// from the numbers given to the policy (a factor below 1 counts as 1).
     fn bound_ms(&self, attempt: u32) -> f64 {
-        let (initial, max, factor) = (self.initial_ms(), self.max_ms(), self.factor());
-        (initial * factor.powi(attempt as i32 - 1)).min(max)
-    }
-
-    fn initial_ms(&self) -> f64 {
-        self.policy.delay_cap(1).as_secs_f64().max(0.0) * 1e3
-    }
-
-    fn max_ms(&self) -> f64 {
-        self.policy.delay_cap(u32::MAX).as_secs_f64() * 1e3
-    }
-
-    fn factor(&self) -> f64 {
-        let (one, two) = (self.policy.delay_cap(1), self.policy.delay_cap(2));
-        if one.is_zero() || two >= self.policy.delay_cap(u32::MAX) {
-            // Capped at once: any factor gives the same bounds from attempt 2 on.
-            f64::INFINITY
-        } else {
-            two.as_secs_f64() / one.as_secs_f64()
-        }
+        let (initial, max, factor) = self.backoff;
+        let grown = initial as f64 * factor.max(1.0).powi(attempt as i32 - 1);
+        grown.min(max as f64)
     }
 
     /// Where `bufferedAmount` says the unsent part of the current connection starts.
@@ -222,6 +218,7 @@ impl Sim {
             match action {
                 Action::Connect => {
                     assert!(!self.close_requested, "a connect after a close");
+                    assert!(self.backlog < READ_AHEAD, "a connect while the reader lags");
                     assert!(!self.open && !self.attempt_pending);
                     self.timer_pending = false;
                     self.attempt_pending = true;
@@ -250,7 +247,8 @@ impl Sim {
                 }
                 Action::Emit(ReconnectEvent::Retrying { attempt, delay }) => {
                     assert!(!self.close_requested, "a retry after a close");
-                    assert!(*attempt >= 1);
+                    self.model_attempt += 1;
+                    assert_eq!(*attempt, self.model_attempt);
                     if let Some(limit) = self.policy_limit() {
                         assert!(*attempt <= limit, "attempt {attempt} past the limit");
                     }
@@ -274,11 +272,18 @@ impl Sim {
                     assert_eq!(sent.end, unsent.start);
                     assert_eq!(unsent.start, expected_unsent);
                     assert_eq!(unsent.end, handed_end);
+                    if self.now - opened_at >= self.stable_ms() {
+                        self.model_attempt = 0;
+                    }
                     self.sent.push(sent.clone());
                     self.next_unsent = unsent.start;
                     disconnected = true;
                 }
-                Action::Emit(ReconnectEvent::AttemptFailed(_) | ReconnectEvent::GaveUp) => {}
+                Action::Emit(ReconnectEvent::GaveUp) => {
+                    let limit = self.policy_limit().expect("gave up without a limit");
+                    assert!(self.model_attempt + 1 > limit, "gave up before the limit");
+                }
+                Action::Emit(ReconnectEvent::AttemptFailed(_)) => {}
                 Action::Yield(error) => panic!("nothing refused messages: {error}"),
                 Action::Finish => self.finished = true,
             }
@@ -386,6 +391,7 @@ impl Sim {
                 assert!(!self.open, "abandoned");
             }
             Op::Backlog(n) => {
+                self.backlog = n;
                 self.input(Input::Backlog(n), self.buffered);
             }
             Op::Advance(ms) => self.now += f64::from(ms),
@@ -441,8 +447,8 @@ impl Sim {
     }
 }
 
-fn run(policy: ReconnectPolicy, seed: u64, ops: &[Op]) {
-    let mut sim = Sim::new(policy, seed);
+fn run((policy, backoff): (ReconnectPolicy, Backoff), seed: u64, ops: &[Op]) {
+    let mut sim = Sim::new(policy, backoff, seed);
     for op in ops {
         sim.step(op);
     }
@@ -488,7 +494,9 @@ proptest! {
 
     #[test]
     fn messages_survive_drops_in_order(
-        policy in policy().prop_map(|p| p.reconnect_limit(None).outbox_limit(16, 1 << 20)),
+        policy in policy().prop_map(|(p, backoff)| {
+            (p.reconnect_limit(None).outbox_limit(16, 1 << 20), backoff)
+        }),
         seed in any::<u64>(),
         ops in proptest::collection::vec(
             prop_oneof![
