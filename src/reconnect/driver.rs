@@ -37,7 +37,7 @@ enum Phase {
     Open(Box<Conn>),
 }
 
-/// The browser objects [`Io::release`] took out.
+/// The browser objects [`Io::release`] took out, held only to be dropped later.
 pub(super) struct Released(#[allow(dead_code)] Phase);
 
 /// One open connection.
