@@ -2,7 +2,7 @@ use std::fmt;
 
 use crate::error::Error;
 
-pub use crate::close_event::MAX_REASON_BYTES;
+use crate::close_event::MAX_REASON_BYTES;
 
 /// A close code that the browser allows a page to send: 1000, or 3000..=4999.
 ///

@@ -102,7 +102,7 @@ impl Alarm {
 
     /// Fires once after `ms` milliseconds.
     pub(crate) fn once(ms: u32) -> Alarm {
-        Alarm::new(|mut f| Timer::once(ms, move || f()))
+        Alarm::new(|f| Timer::once(ms, f))
     }
 
     /// Fires every `ms` milliseconds.

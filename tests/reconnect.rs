@@ -17,7 +17,11 @@
 //!   waiting to retry); a clean close by the server ends it unless the policy says otherwise
 //! - the outbox limit: `OutboxFull` while disconnected (by messages and by bytes), not
 //!   permanent, nothing lost
-//! - heartbeats are sent by the reconnecting layer and not numbered
+//! - heartbeats are sent by the reconnecting layer and not numbered, with one timer per
+//!   connection (the socket's own keepalive timer does not run for them: issue 22 item 6)
+//! - a reader that stalls holds the next attempt back until it has taken all but 64 of
+//!   the messages received, so connections cannot pile up their backlogs (issue 22
+//!   item 5; classic backend only: the stream backend never reads ahead that far)
 //! - 1000 reconnects leave wasm memory and live listeners where they were; dropping it
 //!   releases everything
 //! - the suite runs on a page, or in a dedicated worker with `--cfg wasm_ws_worker`
@@ -30,6 +34,7 @@ use std::time::Duration;
 use common::*;
 use futures::stream::FusedStream;
 use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use wasm_websocket::{
@@ -812,6 +817,71 @@ async fn heartbeats_are_sent_and_not_numbered() {
         ws.close(CloseCode::NORMAL, "").await.unwrap();
         let ended = wait_for(&mut events, as_ended).await;
         assert_eq!((ended.sent, ended.unsent), (0..1, 1..1));
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_heartbeat_adds_one_timer_per_connection() {
+    bounded(async {
+        let before = live_listeners();
+        let mut counts = Vec::new();
+        for heartbeat in [false, true] {
+            let mut builder = WebSocket::builder(url("/echo"));
+            if heartbeat {
+                builder = builder.heartbeat(ms(1000), "hb");
+            }
+            let ws = builder.reconnecting(quick()).unwrap();
+            let mut events = ws.events();
+            wait_for(&mut events, |e| {
+                matches!(e, ReconnectEvent::Connected { .. }).then_some(())
+            })
+            .await;
+            counts.push(live_listeners() - before);
+        }
+        assert_eq!(counts[1], counts[0] + 1, "{counts:?}");
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_stalled_reader_holds_the_next_attempt_back() {
+    if on_stream_backend() {
+        // The browser holds what is not read, and the close frame behind it.
+        return;
+    }
+    bounded(async {
+        // Every connection gets 200 messages and a clean close.
+        let mut ws = reconnecting(
+            "/flood?n=200&size=16",
+            quick().reconnect_on_clean_close(true),
+        );
+        let mut events = ws.events();
+        wait_for(&mut events, as_ended).await;
+        // Nothing was read: no other connection may open and add 200 more.
+        TimeoutFuture::new(300).await;
+        while let Some(Some(event)) = events.next().now_or_never() {
+            assert!(
+                !matches!(event, ReconnectEvent::Connected { .. }),
+                "reconnected with {event:?} while the reader stalls"
+            );
+        }
+        // Once the reader has taken all but 64 of them, it reconnects.
+        for i in 0..137 {
+            assert_eq!(
+                next_message(&mut ws).await,
+                Message::Binary(flood_binary(i, 16))
+            );
+        }
+        assert_eq!(
+            wait_for(&mut events, |e| match e {
+                ReconnectEvent::Connected { attempt } => Some(*attempt),
+                _ => None,
+            })
+            .await,
+            1
+        );
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
     })
     .await;
 }

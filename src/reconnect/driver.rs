@@ -1,0 +1,349 @@
+//! The driver: a background task (started with `spawn_local`) that runs the
+//! [machine](super::machine) against real sockets and timers, using only what
+//! [`WebSocket`] offers every user. It connects, reads the current socket into the
+//! shared queue, hands the outbox to the socket through its `Sink` (so the high-water
+//! mark applies), reports what it sees as inputs and carries out the actions. Every JS
+//! resource (the socket with its listeners, the backoff, heartbeat and grace timers)
+//! lives in [`Io`] and is dropped when the machine releases it, so nothing accumulates
+//! across reconnects.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use futures_core::{FusedStream, Stream};
+use futures_sink::Sink;
+
+use super::machine::{Action, Input};
+use super::shared::{Core, Shared, Wakes};
+use super::{CLOSE_GRACE_MS, READ_AHEAD};
+use crate::socket::Builder;
+use crate::socket::{ClosedFuture, ConnectFuture, WebSocket};
+use crate::state::State;
+use crate::timer::{millis, Alarm};
+use crate::waker::store_waker;
+
+/// The browser objects of the current phase.
+pub(super) struct Io {
+    pub(super) builder: Builder,
+    phase: Phase,
+}
+
+enum Phase {
+    Idle,
+    Connecting(ConnectFuture),
+    Waiting(Alarm),
+    Open(Box<Conn>),
+}
+
+/// The browser objects [`Io::release`] took out, held only to be dropped later.
+pub(super) struct Released(#[allow(dead_code)] Phase);
+
+/// One open connection.
+struct Conn {
+    /// Declared before `ws` so it is dropped first, and the socket can then release its
+    /// close listener too.
+    closed: ClosedFuture,
+    ws: WebSocket,
+    heartbeat: Option<Alarm>,
+    grace: Option<Alarm>,
+    /// The socket's stream has ended (everything received is in the shared queue).
+    stream_done: bool,
+    close_seen: bool,
+}
+
+impl Io {
+    /// `first` is the first attempt, already started.
+    pub(super) fn new(builder: Builder, first: ConnectFuture) -> Io {
+        Io {
+            builder,
+            phase: Phase::Connecting(first),
+        }
+    }
+
+    /// Without an attempt, for native tests of the shared state.
+    #[cfg(test)]
+    pub(super) fn idle(builder: Builder) -> Io {
+        Io {
+            builder,
+            phase: Phase::Idle,
+        }
+    }
+
+    pub(super) fn socket_open(&self) -> bool {
+        match &self.phase {
+            Phase::Open(conn) => conn.ws.state() == State::Open,
+            _ => true,
+        }
+    }
+
+    fn buffered(&self) -> u64 {
+        match &self.phase {
+            Phase::Open(conn) => conn.ws.buffered_amount(),
+            _ => 0,
+        }
+    }
+
+    /// Takes everything out: dropping an open socket closes it with 1000 and removes its
+    /// listeners, dropping an attempt closes it, dropping a timer clears it. The caller
+    /// drops what this returns once its borrows have ended.
+    pub(super) fn release(&mut self) -> Released {
+        Released(std::mem::replace(&mut self.phase, Phase::Idle))
+    }
+
+    /// Carries out a socket or timer action of the machine.
+    pub(super) fn execute(&mut self, action: Action) {
+        match action {
+            Action::Connect => self.phase = Phase::Connecting(self.builder.clone().connect()),
+            Action::Wait(delay) => self.phase = Phase::Waiting(Alarm::once(millis(delay))),
+            Action::Close { code, reason } => {
+                if let Phase::Open(conn) = &self.phase {
+                    if matches!(conn.ws.state(), State::Connecting | State::Open) {
+                        // The handshake starts now; the close event ends the connection.
+                        drop(conn.ws.close(code, &reason));
+                    }
+                }
+            }
+            Action::Grace => {
+                if let Phase::Open(conn) = &mut self.phase {
+                    conn.grace = Some(Alarm::once(CLOSE_GRACE_MS));
+                }
+            }
+            Action::Release => drop(self.release()),
+            Action::Emit(_) | Action::Yield(_) | Action::Finish => {}
+        }
+    }
+
+    /// Polls the current phase; returns what happened (empty: nothing, wait for a wake).
+    fn poll_inputs(
+        &mut self,
+        core: &mut Core,
+        cx: &mut Context<'_>,
+        wakes: &mut Wakes,
+    ) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        match &mut self.phase {
+            Phase::Idle => {}
+            Phase::Connecting(attempt) => match Pin::new(attempt).poll(cx) {
+                Poll::Pending => {}
+                Poll::Ready(Ok(ws)) => {
+                    self.phase = Phase::Open(Box::new(Conn {
+                        closed: ws.closed(),
+                        ws,
+                        heartbeat: core.machine.tick_millis().map(Alarm::every),
+                        grace: None,
+                        stream_done: false,
+                        close_seen: false,
+                    }));
+                    inputs.push(Input::Opened);
+                }
+                Poll::Ready(Err(error)) => {
+                    self.phase = Phase::Idle;
+                    inputs.push(Input::AttemptFailed(error));
+                }
+            },
+            Phase::Waiting(alarm) => {
+                if alarm.poll_fired(cx) > 0 {
+                    self.phase = Phase::Idle;
+                    inputs.push(Input::TimerFired);
+                }
+            }
+            Phase::Open(conn) => conn.poll_inputs(core, cx, wakes, &mut inputs),
+        }
+        if core.received.len() != core.machine.backlog() {
+            inputs.push(Input::Backlog(core.received.len()));
+        }
+        inputs
+    }
+}
+
+impl Conn {
+    fn poll_inputs(
+        &mut self,
+        core: &mut Core,
+        cx: &mut Context<'_>,
+        wakes: &mut Wakes,
+        inputs: &mut Vec<Input>,
+    ) {
+        self.receive(core, cx, wakes, inputs);
+        if !self.close_seen {
+            if let Poll::Ready(event) = Pin::new(&mut self.closed).poll(cx) {
+                self.close_seen = true;
+                inputs.push(Input::Closed(event));
+            }
+        }
+        if core.machine.is_sending() && self.ws.state() != State::Open {
+            inputs.push(Input::NotOpen);
+        }
+        if core.machine.is_ending() {
+            // Everything the socket had ready was read above: it may be abandoned now.
+            if let Some(grace) = &mut self.grace {
+                if grace.poll_fired(cx) > 0 {
+                    self.grace = None;
+                    inputs.push(Input::GraceOver);
+                }
+            }
+        }
+        if inputs.is_empty() && core.machine.is_sending() {
+            self.send(core, cx, wakes);
+        }
+    }
+
+    /// Moves what the socket received into the shared queue: while the connection is
+    /// open, until the queue holds [`READ_AHEAD`] messages (so [`Backend::Stream`]
+    /// keeps its flow control and [`Builder::max_queued`] keeps bounding the classic
+    /// socket's queue); once it is ending, everything, which moves messages already in
+    /// memory without adding any, while the machine holds the next attempt back until
+    /// the reader has caught up.
+    ///
+    /// [`Backend::Stream`]: crate::socket::Backend::Stream
+    fn receive(
+        &mut self,
+        core: &mut Core,
+        cx: &mut Context<'_>,
+        wakes: &mut Wakes,
+        inputs: &mut Vec<Input>,
+    ) {
+        let ending = core.machine.is_ending();
+        let mut any = false;
+        while !self.stream_done && (ending || core.received.len() < READ_AHEAD) {
+            match Pin::new(&mut self.ws).poll_next(cx) {
+                Poll::Pending => break,
+                Poll::Ready(None) => {
+                    self.stream_done = true;
+                    inputs.push(Input::StreamEnded(None));
+                }
+                Poll::Ready(Some(Ok(message))) => {
+                    core.received.push_back(Ok(message));
+                    any = true;
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    if self.ws.is_terminated() {
+                        self.stream_done = true;
+                        inputs.push(Input::StreamEnded(Some(error)));
+                    } else {
+                        // A per-message error (a Blob that could not be read).
+                        core.received.push_back(Err(error));
+                        any = true;
+                    }
+                }
+            }
+        }
+        if any {
+            wakes.take(&mut core.reader);
+        }
+    }
+
+    /// Hands heartbeats and the outbox to the socket while its `Sink` is ready, and
+    /// forgets what the browser has handed on.
+    fn send(&mut self, core: &mut Core, cx: &mut Context<'_>, wakes: &mut Wakes) {
+        let machine = &mut core.machine;
+        let ticks = self
+            .heartbeat
+            .as_mut()
+            .map_or(0, |alarm| alarm.poll_fired(cx));
+        for _ in 0..ticks {
+            let Some(heartbeat) = machine.tick(self.ws.buffered_amount()) else {
+                continue;
+            };
+            if let Poll::Ready(Ok(())) = Pin::new(&mut self.ws).poll_ready(cx) {
+                // A failed heartbeat is not the application's data; the close that
+                // follows tells the story.
+                if Pin::new(&mut self.ws).start_send(heartbeat.clone()).is_ok() {
+                    machine.heartbeat_handed(heartbeat);
+                }
+            }
+        }
+        let mut handed = false;
+        while let Some(message) = machine.next_to_hand() {
+            let message = message.clone();
+            match Pin::new(&mut self.ws).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) | Poll::Pending => break,
+            }
+            if Pin::new(&mut self.ws).start_send(message).is_err() {
+                break;
+            }
+            machine.handed();
+            handed = true;
+        }
+        machine.acknowledge(self.ws.buffered_amount());
+        if machine.outbox_is_empty() && !machine.flushed() {
+            // Waits (with the socket's drain watcher) until the browser has sent it all.
+            if let Poll::Ready(Ok(())) = Pin::new(&mut self.ws).poll_flush(cx) {
+                machine.acknowledge(self.ws.buffered_amount());
+            }
+        }
+        if handed || machine.flushed() {
+            wakes.take(&mut core.sender);
+        }
+    }
+}
+
+/// The background task.
+pub(super) struct Driver(pub(super) Rc<Shared>);
+
+impl Driver {
+    /// Runs until nothing more happens without a wake.
+    pub(super) fn step(&self, io: &mut Io, cx: &mut Context<'_>, wakes: &mut Wakes) {
+        loop {
+            let mut core = self.0.core.borrow_mut();
+            for action in std::mem::take(&mut core.deferred) {
+                io.execute(action);
+            }
+            if core.machine.finished() {
+                return;
+            }
+            let inputs = io.poll_inputs(&mut core, cx, wakes);
+            if inputs.is_empty() {
+                return;
+            }
+            let now = js_sys::Date::now();
+            for input in inputs {
+                let actions = core.machine.handle(input, now, io.buffered());
+                for action in core.apply(actions, wakes) {
+                    io.execute(action);
+                }
+            }
+        }
+    }
+}
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Declared first, so the wakers are woken after every borrow below has ended.
+        let mut wakes = Wakes::default();
+        let shared = &self.0;
+        loop {
+            shared.again.set(false);
+            let Ok(mut io) = shared.io.try_borrow_mut() else {
+                // Polled from inside its own poll: the running poll goes round again.
+                shared.again.set(true);
+                return Poll::Pending;
+            };
+            {
+                let mut core = shared.core.borrow_mut();
+                if core.machine.finished() {
+                    core.driver = None;
+                    return Poll::Ready(());
+                }
+                store_waker(&mut core.driver, cx.waker());
+            }
+            self.step(&mut io, cx, &mut wakes);
+            drop(io);
+            if !shared.again.get() {
+                break;
+            }
+        }
+        let mut core = shared.core.borrow_mut();
+        if core.machine.finished() {
+            core.driver = None;
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}

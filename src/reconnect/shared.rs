@@ -1,0 +1,206 @@
+//! The state the public halves and the driver share, and the rule that every waker is
+//! woken only after the borrows end: an executor may poll a task inside `wake`, and that
+//! task would borrow the same `RefCell` again.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::task::{Context, Poll, Waker};
+
+use super::driver::Io;
+use super::events::ReconnectEvent;
+use super::machine::{Action, Input, Machine};
+use crate::error::Error;
+use crate::message::Message;
+use crate::state::State;
+use crate::waker::{store_waker, wake};
+
+/// Everything behind a [`ReconnectingWebSocket`](super::ReconnectingWebSocket): the pure
+/// state in `core`, the browser objects (socket, attempt, timers) in `io`, which only the
+/// driver and the application's close or drop touch.
+pub(super) struct Shared {
+    pub(super) core: RefCell<Core>,
+    pub(super) io: RefCell<Io>,
+    /// Set when the driver is polled while its poll is running (a socket woke it
+    /// synchronously): the running poll goes round once more.
+    pub(super) again: Cell<bool>,
+}
+
+/// The machine and what the tasks wait on.
+pub(super) struct Core {
+    pub(super) machine: Machine,
+    /// Received and not yet read; bounded while a connection is open (see `READ_AHEAD`).
+    pub(super) received: VecDeque<Result<Message, Error>>,
+    pub(super) driver: Option<Waker>,
+    pub(super) reader: Option<Waker>,
+    pub(super) sender: Option<Waker>,
+    pub(super) closers: Vec<Waker>,
+    subscribers: Vec<Subscriber>,
+    next_subscriber: u64,
+    /// Socket actions the application's side could not carry out at once.
+    pub(super) deferred: Vec<Action>,
+}
+
+struct Subscriber {
+    id: u64,
+    queue: VecDeque<ReconnectEvent>,
+    waker: Option<Waker>,
+}
+
+/// Wakers collected while a `RefCell` is borrowed; they are woken when this is dropped.
+/// Declare it before the borrow, so that it is dropped after it.
+#[derive(Default)]
+pub(super) struct Wakes(Vec<Waker>);
+
+impl Wakes {
+    pub(super) fn take(&mut self, slot: &mut Option<Waker>) {
+        self.0.extend(slot.take());
+    }
+
+    /// The driver stays registered: it is woken, not taken.
+    pub(super) fn driver(&mut self, core: &Core) {
+        self.0.extend(core.driver.clone());
+    }
+}
+
+impl Drop for Wakes {
+    fn drop(&mut self) {
+        for waker in self.0.drain(..) {
+            wake(Some(waker));
+        }
+    }
+}
+
+impl Core {
+    pub(super) fn new(machine: Machine) -> Core {
+        Core {
+            machine,
+            received: VecDeque::new(),
+            driver: None,
+            reader: None,
+            sender: None,
+            closers: Vec::new(),
+            subscribers: Vec::new(),
+            next_subscriber: 0,
+            deferred: Vec::new(),
+        }
+    }
+
+    /// Carries out the actions on this state and returns those for the sockets and
+    /// timers, in order.
+    pub(super) fn apply(&mut self, actions: Vec<Action>, wakes: &mut Wakes) -> Vec<Action> {
+        if actions.is_empty() {
+            return actions;
+        }
+        // Any step may change what `poll_ready` and `poll_flush` answer.
+        wakes.take(&mut self.sender);
+        let mut io = Vec::new();
+        for action in actions {
+            match action {
+                Action::Emit(event) => {
+                    for subscriber in &mut self.subscribers {
+                        subscriber.queue.push_back(event.clone());
+                        wakes.take(&mut subscriber.waker);
+                    }
+                }
+                Action::Yield(error) => {
+                    self.received.push_back(Err(error));
+                    wakes.take(&mut self.reader);
+                }
+                Action::Finish => {
+                    wakes.take(&mut self.reader);
+                    wakes.0.append(&mut self.closers);
+                    for subscriber in &mut self.subscribers {
+                        wakes.take(&mut subscriber.waker);
+                    }
+                    wakes.driver(self);
+                }
+                other => io.push(other),
+            }
+        }
+        io
+    }
+
+    pub(super) fn subscribe(&mut self) -> u64 {
+        let id = self.next_subscriber;
+        self.next_subscriber += 1;
+        self.subscribers.push(Subscriber {
+            id,
+            queue: VecDeque::new(),
+            waker: None,
+        });
+        id
+    }
+
+    pub(super) fn unsubscribe(&mut self, id: u64) {
+        self.subscribers.retain(|subscriber| subscriber.id != id);
+    }
+
+    /// The next event of subscription `id`; `None` once it has ended.
+    pub(super) fn poll_event(
+        &mut self,
+        id: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<ReconnectEvent>> {
+        let finished = self.machine.finished();
+        let Some(subscriber) = self.subscribers.iter_mut().find(|s| s.id == id) else {
+            return Poll::Ready(None);
+        };
+        if let Some(event) = subscriber.queue.pop_front() {
+            return Poll::Ready(Some(event));
+        }
+        if finished {
+            return Poll::Ready(None);
+        }
+        store_waker(&mut subscriber.waker, cx.waker());
+        Poll::Pending
+    }
+}
+
+impl Shared {
+    pub(super) fn new(machine: Machine, io: Io) -> Shared {
+        Shared {
+            core: RefCell::new(Core::new(machine)),
+            io: RefCell::new(io),
+            again: Cell::new(false),
+        }
+    }
+
+    /// Whether the open connection's socket is still open (the driver notices a close
+    /// only when it runs; the state must say so at once).
+    pub(super) fn socket_open(&self) -> bool {
+        self.io.try_borrow().map_or(true, |io| io.socket_open())
+    }
+
+    pub(super) fn state(&self) -> State {
+        let open = self.socket_open();
+        self.core.borrow().machine.state(open)
+    }
+
+    /// Feeds an input from the application's side (a close, a drop) and carries out what
+    /// it asks for.
+    pub(super) fn input(&self, input: Input) {
+        let mut wakes = Wakes::default();
+        let io_actions = {
+            let mut core = self.core.borrow_mut();
+            let actions = core.machine.handle(input, 0.0, 0);
+            let io_actions = core.apply(actions, &mut wakes);
+            wakes.driver(&core);
+            io_actions
+        };
+        if io_actions.is_empty() {
+            return;
+        }
+        match self.io.try_borrow_mut() {
+            Ok(mut io) => {
+                for action in io_actions {
+                    io.execute(action);
+                }
+            }
+            Err(_) => self.core.borrow_mut().deferred.extend(io_actions),
+        }
+    }
+
+    pub(super) fn take_unsent(&self) -> Vec<Message> {
+        self.core.borrow_mut().machine.take_unsent()
+    }
+}

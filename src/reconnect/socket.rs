@@ -1,0 +1,559 @@
+//! The public face: [`ReconnectingWebSocket`] (Stream + Sink), [`ReconnectHandle`],
+//! [`ReconnectEvents`] and [`ReconnectCloseFuture`], over the state they share with the
+//! driver.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use futures_core::{FusedStream, Stream};
+use futures_sink::Sink;
+
+use super::driver::{Driver, Io};
+use super::events::ReconnectEvent;
+use super::machine::{Input, Machine, Ready};
+use super::policy::ReconnectPolicy;
+use super::shared::{Shared, Wakes};
+use super::READ_AHEAD;
+use crate::close::{check_reason, CloseCode};
+use crate::close_event::CloseEvent;
+use crate::error::Error;
+use crate::message::Message;
+use crate::socket::Builder;
+#[cfg(doc)]
+use crate::socket::WebSocket;
+use crate::state::State;
+use crate::waker::store_waker;
+
+/// A WebSocket connection that reconnects by itself, with backoff, and keeps what the
+/// application sends while it is disconnected. Created by [`Builder::reconnecting`] or
+/// [`ReconnectingWebSocket::new`].
+///
+/// ```no_run
+/// use futures::{SinkExt, StreamExt};
+/// use wasm_websocket::{Message, ReconnectEvent, ReconnectPolicy, WebSocket};
+///
+/// # async fn run() -> Result<(), wasm_websocket::Error> {
+/// let mut ws = WebSocket::builder("wss://example.org/feed")
+///     .idle_timeout(std::time::Duration::from_secs(30))
+///     .reconnecting(ReconnectPolicy::new().reconnect_limit(Some(20)))?;
+/// let mut events = ws.events();
+/// wasm_bindgen_futures::spawn_local(async move {
+///     while let Some(event) = events.next().await {
+///         if let ReconnectEvent::Disconnected { event, .. } = event {
+///             web_sys_log(&format!("disconnected: {event}"));
+///         }
+///     }
+/// });
+/// ws.send(Message::from("subscribe")).await?; // queued until a connection is open
+/// while let Some(message) = ws.next().await {
+///     let message = message?; // an error here means it gave up
+///     web_sys_log(&format!("{message:?}"));
+/// }
+/// # Ok(()) }
+/// # fn web_sys_log(_: &str) {}
+/// ```
+///
+/// # Stream
+/// Yields the messages of every connection in order (all of one connection's before any
+/// of the next). Connection losses are not stream items; they are
+/// [events](Self::events). The stream ends with `None` after a close the application
+/// asked for and after a clean close by the server that does not reconnect. When it gives
+/// up, it yields the error that ended it ([`Error::ConnectFailed`], [`Error::Timeout`],
+/// [`Error::ConnectionLost`], [`Error::IdleTimeout`], ...) and then `None`. It yields
+/// [`Error::ReceiveQueueFull`] without ending when a connection refused messages because
+/// of [`Builder::max_queued`] (then reconnects), and passes on per-message errors of the
+/// socket.
+///
+/// What it holds for a reader that falls behind is bounded: while a connection is open it
+/// reads at most 64 messages ahead (beyond that the socket's own flow control or
+/// [`Builder::max_queued`] applies); a connection that ends is read to its end, and the
+/// next attempt then waits until the reader has taken all but 64 messages. So at most one
+/// connection's backlog and 64 messages wait, and a reader that stalls delays the
+/// reconnect instead of letting every connection add its backlog.
+///
+/// # Sink
+/// `start_send` puts the message in the outbox and numbers it (0, 1, 2, ... in the order
+/// accepted); the driver hands the outbox to the open connection in order, as fast as
+/// the socket's [high-water mark](Builder::high_water_mark) allows. `poll_ready` follows
+/// the [outbox limit](ReconnectPolicy::outbox_limit): while the outbox is full it waits if
+/// a connection is open and fails with [`Error::OutboxFull`] if none is. That error is
+/// not permanent: once the outbox has room again `poll_ready` succeeds. `poll_flush`
+/// resolves once every accepted message has been handed to a connection and the browser
+/// has handed it on (`bufferedAmount` 0), waiting through reconnects. `poll_close`
+/// flushes, then closes with 1000 for good. After a close was asked for, `poll_ready`
+/// fails with [`Error::NotOpen`] (`Closing`, then `Closed` once the end is reached), as
+/// does `poll_flush` if messages are left that can no longer be sent.
+///
+/// # Delivery
+/// The browser counts, in [`bufferedAmount`](WebSocket::buffered_amount), the bytes of
+/// sent messages it has not yet handed on to the network (UTF-8 bytes for text), and the
+/// count no longer falls once the close event has fired. When a connection ends, the
+/// crate reads it: the last messages still counted, in whole or in part, never reached
+/// the server, and are sent again, first and in order, on the next connection. The
+/// earlier messages were handed on: each of them arrived, or was lost with the connection
+/// (on the network, in the operating system's buffers, or in the browser itself: Chromium
+/// counts what it has passed to its network process, and that drops what it still holds
+/// when the connection fails or when the server's close frame arrives; Firefox counts a
+/// message until it has written all of it to the socket). Without an acknowledgement from
+/// the server nobody can know which arrived, so the crate does not send them again.
+///
+/// Hence, for each connection, the server receives an unbroken run of the messages that
+/// connection was given, in order: a prefix of
+/// [`sent`](ReconnectEvent::Disconnected::sent), and none of
+/// [`unsent`](ReconnectEvent::Disconnected::unsent). It receives all of `sent` when the
+/// application ended the connection ([`close`](Self::close), `SinkExt::close`, or drop),
+/// as the close frame follows the data. The crate never sends again a message the server
+/// may have received, so it causes **no duplicates**; messages may be **lost** from the
+/// end of `sent` of a connection that failed or that the server closed. For at-least-once
+/// delivery, have the server acknowledge message numbers and send the unacknowledged part
+/// of `sent` again yourself; that may duplicate them, so the server must ignore repeats.
+/// One exception: a connection that ended on its own but whose close event does not come
+/// within a second (e.g. the idle timeout fired and the server is gone) is abandoned, and
+/// what its `bufferedAmount` counted at that moment is sent again although the dying
+/// socket might still deliver it: only then may an `unsent` message arrive twice.
+/// Heartbeats are not numbered and never sent again.
+///
+/// When the connection ends for good, accepted messages that were never handed to a
+/// connection, and the `unsent` ones of the last connection, stay in the outbox: take
+/// them with [`take_unsent`](Self::take_unsent). Nothing is dropped silently.
+///
+/// # Timeouts, heartbeat and resources
+/// The builder's [connect timeout](Builder::connect_timeout) applies to every attempt,
+/// and its [idle timeout](Builder::idle_timeout) to every connection (an idle timeout
+/// reconnects). Its [heartbeat](Builder::heartbeat) is sent by the reconnecting layer
+/// itself, with the same rules, so that its bytes are accounted for. Each connection's
+/// listeners and timers are released when it ends, and dropping the
+/// `ReconnectingWebSocket` closes the current connection with 1000 (if open), cancels
+/// any attempt or timer, and ends the events; [`live_listeners`](crate::live_listeners)
+/// then returns to its previous value.
+///
+/// It is `Unpin` and `!Send`. The inherent [`close`](Self::close) shadows
+/// `SinkExt::close`; call the latter as `SinkExt::close(&mut ws)`.
+pub struct ReconnectingWebSocket {
+    shared: Rc<Shared>,
+    terminated: bool,
+}
+
+impl fmt::Debug for ReconnectingWebSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReconnectingWebSocket")
+            .field(
+                "url",
+                &self
+                    .shared
+                    .io
+                    .try_borrow()
+                    .map(|io| io.builder.url.clone())
+                    .unwrap_or_default(),
+            )
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// A [`ReconnectingWebSocket`] with this configuration and `policy`; it starts
+    /// connecting at once. Same as [`ReconnectingWebSocket::new`].
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), wasm_websocket::Error> {
+    /// use wasm_websocket::{ReconnectPolicy, WebSocket};
+    ///
+    /// let ws = WebSocket::builder("/live").reconnecting(ReconnectPolicy::new())?;
+    /// # drop(ws); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ReconnectingWebSocket::new`].
+    pub fn reconnecting(self, policy: ReconnectPolicy) -> Result<ReconnectingWebSocket, Error> {
+        ReconnectingWebSocket::new(self, policy)
+    }
+}
+
+impl ReconnectingWebSocket {
+    /// Starts connecting with `builder`'s configuration, reconnecting as `policy` says.
+    /// Subscribe to [`events`](Self::events) right away to see every event.
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), wasm_websocket::Error> {
+    /// use wasm_websocket::{ReconnectPolicy, ReconnectingWebSocket, WebSocket};
+    ///
+    /// let builder = WebSocket::builder("wss://example.org/live");
+    /// let ws = ReconnectingWebSocket::new(builder, ReconnectPolicy::new())?;
+    /// # drop(ws); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of the first attempt that retrying cannot fix, which the browser
+    /// reports at once: [`Error::InvalidProtocol`], [`Error::InvalidUrl`],
+    /// [`Error::Security`], [`Error::Unsupported`], [`Error::Js`]. Failures to connect
+    /// ([`Error::ConnectFailed`], [`Error::Timeout`]) are retried instead.
+    pub fn new(mut builder: Builder, policy: ReconnectPolicy) -> Result<Self, Error> {
+        // The driver sends the heartbeat itself, so that its bytes are accounted for; the
+        // socket's own timer then runs only if an idle timeout needs it.
+        let heartbeat = builder.keepalive.take_heartbeat();
+        let first = builder.clone().connect();
+        let machine = Machine::new(policy, heartbeat, Box::new(js_sys::Math::random));
+        let shared = Rc::new(Shared::new(machine, Io::new(builder, first)));
+        let driver = Driver(shared.clone());
+        {
+            // A first step learns the errors the browser reports at once.
+            let mut wakes = Wakes::default();
+            let mut io = shared.io.borrow_mut();
+            driver.step(&mut io, &mut Context::from_waker(Waker::noop()), &mut wakes);
+        }
+        {
+            let core = shared.core.borrow();
+            let unfixable = core
+                .machine
+                .end_error()
+                .filter(|error| !matches!(error, Error::ConnectFailed(_) | Error::Timeout));
+            if let Some(error) = unfixable {
+                return Err(error.clone());
+            }
+        }
+        wasm_bindgen_futures::spawn_local(driver);
+        Ok(ReconnectingWebSocket {
+            shared,
+            terminated: false,
+        })
+    }
+
+    /// [`State::Open`] while a connection is open; [`State::Connecting`] while connecting,
+    /// waiting to retry, or while a lost connection is ending; [`State::Closing`] once a
+    /// close was asked for; [`State::Closed`] once it has ended for good.
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
+
+    /// A new subscription to the [events](ReconnectEvent) from now on (earlier ones are
+    /// not replayed: subscribe right after creating the connection). Any number of
+    /// subscriptions may exist; each gets every event, queued until it is read, so keep
+    /// reading it or drop it. It ends once the connection has ended for good.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// use wasm_websocket::{ReconnectEvent, ReconnectPolicy, WebSocket};
+    ///
+    /// # async fn run() -> Result<(), wasm_websocket::Error> {
+    /// let ws = WebSocket::builder("/live").reconnecting(ReconnectPolicy::new())?;
+    /// let mut events = ws.events();
+    /// while let Some(event) = events.next().await {
+    ///     match event {
+    ///         ReconnectEvent::Connected { .. } => show_status("online"),
+    ///         ReconnectEvent::Retrying { delay, .. } => show_status(&format!("retry in {delay:?}")),
+    ///         ReconnectEvent::GaveUp => show_status("offline"),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// # fn show_status(_: &str) {}
+    /// ```
+    pub fn events(&self) -> ReconnectEvents {
+        ReconnectEvents::subscribe(&self.shared)
+    }
+
+    /// A cheap, cloneable handle for control and inspection, usable after
+    /// `StreamExt::split` and after the connection is dropped.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// use wasm_websocket::{CloseCode, ReconnectPolicy, WebSocket};
+    ///
+    /// # async fn run() -> Result<(), wasm_websocket::Error> {
+    /// let ws = WebSocket::builder("/live").reconnecting(ReconnectPolicy::new())?;
+    /// let handle = ws.handle();
+    /// let (sink, stream) = ws.split();
+    /// // ... hand `sink` and `stream` to different tasks ...
+    /// handle.close(CloseCode::NORMAL, "leaving").await?;
+    /// # drop((sink, stream)); Ok(()) }
+    /// ```
+    pub fn handle(&self) -> ReconnectHandle {
+        ReconnectHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Ends the connection for good: no more reconnects. An open connection starts its
+    /// closing handshake with `code` and `reason`; a pending attempt or backoff is
+    /// cancelled. Messages still in the outbox are not sent (see
+    /// [`take_unsent`](Self::take_unsent)); to send them first, use `SinkExt::close`,
+    /// which flushes. The state is [`State::Closing`] (or already `Closed`) when this
+    /// returns. The future resolves once the end is reached, with the close event of the
+    /// last connection, or `None` if no connection was open (or ending) when it ended.
+    /// Closing again starts nothing and resolves the same way.
+    ///
+    /// ```no_run
+    /// # async fn run(ws: wasm_websocket::ReconnectingWebSocket) -> Result<(), wasm_websocket::Error> {
+    /// use wasm_websocket::CloseCode;
+    ///
+    /// let event = ws.close(CloseCode::new(4000)?, "bye").await?;
+    /// let unsent = ws.take_unsent();
+    /// # drop((event, unsent)); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ReasonTooLong`] for a reason over 123 UTF-8 bytes (checked first; nothing
+    /// is changed).
+    pub fn close(&self, code: CloseCode, reason: &str) -> ReconnectCloseFuture {
+        ReconnectCloseFuture::start(&self.shared, code, reason)
+    }
+
+    /// Once the connection has ended for good, removes and returns the messages that were
+    /// accepted but never (completely) sent, in order; empty before that.
+    pub fn take_unsent(&self) -> Vec<Message> {
+        self.shared.take_unsent()
+    }
+}
+
+impl Drop for ReconnectingWebSocket {
+    fn drop(&mut self) {
+        let released = match self.shared.io.try_borrow_mut() {
+            Ok(mut io) => Some(io.release()),
+            Err(_) => None,
+        };
+        // Ends it (and releases through the driver what could not be taken above).
+        self.shared.input(Input::Dropped);
+        // Closes an open socket with 1000 and releases its listeners, closes a pending
+        // attempt, or clears a timer; after the borrows, as it may wake the driver.
+        drop(released);
+    }
+}
+
+impl Stream for ReconnectingWebSocket {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.terminated {
+            return Poll::Ready(None);
+        }
+        let mut wakes = Wakes::default();
+        let mut core = this.shared.core.borrow_mut();
+        if let Some(item) = core.received.pop_front() {
+            if core.received.len() + 1 == READ_AHEAD {
+                // The driver stopped reading (or held the next attempt) at the limit.
+                wakes.driver(&core);
+            }
+            return Poll::Ready(Some(item));
+        }
+        if core.machine.finished() {
+            if let Some(error) = core.machine.take_end_error() {
+                return Poll::Ready(Some(Err(error)));
+            }
+            this.terminated = true;
+            return Poll::Ready(None);
+        }
+        store_waker(&mut core.reader, cx.waker());
+        Poll::Pending
+    }
+}
+
+impl FusedStream for ReconnectingWebSocket {
+    fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+}
+
+impl Sink<Message> for ReconnectingWebSocket {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let open = self.shared.socket_open();
+        let mut core = self.shared.core.borrow_mut();
+        match core.machine.ready(open) {
+            Ready::Yes => Poll::Ready(Ok(())),
+            Ready::Wait => {
+                store_waker(&mut core.sender, cx.waker());
+                Poll::Pending
+            }
+            Ready::No(error) => Poll::Ready(Err(error)),
+        }
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+        let mut wakes = Wakes::default();
+        let mut core = self.shared.core.borrow_mut();
+        core.machine.accept(item)?;
+        wakes.driver(&core);
+        Ok(())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let open = self.shared.socket_open();
+        let mut core = self.shared.core.borrow_mut();
+        if core.machine.flushed() {
+            return Poll::Ready(Ok(()));
+        }
+        if core.machine.finished() || core.machine.close_requested() {
+            return Poll::Ready(Err(Error::NotOpen(core.machine.state(open))));
+        }
+        store_waker(&mut core.sender, cx.waker());
+        Poll::Pending
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let running = {
+            let core = self.shared.core.borrow();
+            !core.machine.close_requested() && !core.machine.finished()
+        };
+        if running {
+            std::task::ready!(self.as_mut().poll_flush(cx))?;
+            self.shared.input(Input::Close {
+                code: CloseCode::NORMAL,
+                reason: String::new(),
+            });
+        }
+        poll_end(&self.shared, cx).map(|_| Ok(()))
+    }
+}
+
+/// Resolves once the connection has ended for good, with the last close event.
+fn poll_end(shared: &Shared, cx: &mut Context<'_>) -> Poll<Option<CloseEvent>> {
+    let mut core = shared.core.borrow_mut();
+    if core.machine.finished() {
+        return Poll::Ready(core.machine.last_close());
+    }
+    if !core.closers.iter().any(|w| w.will_wake(cx.waker())) {
+        core.closers.push(cx.waker().clone());
+    }
+    Poll::Pending
+}
+
+/// A cheap, cloneable handle to a [`ReconnectingWebSocket`], from
+/// [`ReconnectingWebSocket::handle`]. It keeps working after `StreamExt::split` and after
+/// the connection is dropped (which ends it: `state()` is then [`State::Closed`]).
+#[derive(Clone)]
+pub struct ReconnectHandle {
+    shared: Rc<Shared>,
+}
+
+impl fmt::Debug for ReconnectHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReconnectHandle")
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReconnectHandle {
+    /// See [`ReconnectingWebSocket::state`].
+    pub fn state(&self) -> State {
+        self.shared.state()
+    }
+
+    /// See [`ReconnectingWebSocket::events`].
+    pub fn events(&self) -> ReconnectEvents {
+        ReconnectEvents::subscribe(&self.shared)
+    }
+
+    /// See [`ReconnectingWebSocket::close`].
+    ///
+    /// # Errors
+    /// As [`ReconnectingWebSocket::close`].
+    pub fn close(&self, code: CloseCode, reason: &str) -> ReconnectCloseFuture {
+        ReconnectCloseFuture::start(&self.shared, code, reason)
+    }
+
+    /// See [`ReconnectingWebSocket::take_unsent`].
+    pub fn take_unsent(&self) -> Vec<Message> {
+        self.shared.take_unsent()
+    }
+}
+
+/// The stream of [`ReconnectEvent`]s from [`ReconnectingWebSocket::events`]. It ends once
+/// the connection has ended for good (after its last event), or has been dropped.
+pub struct ReconnectEvents {
+    shared: Rc<Shared>,
+    id: u64,
+    terminated: bool,
+}
+
+impl ReconnectEvents {
+    fn subscribe(shared: &Rc<Shared>) -> ReconnectEvents {
+        let id = shared.core.borrow_mut().subscribe();
+        ReconnectEvents {
+            shared: shared.clone(),
+            id,
+            terminated: false,
+        }
+    }
+}
+
+impl fmt::Debug for ReconnectEvents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReconnectEvents").finish_non_exhaustive()
+    }
+}
+
+impl Drop for ReconnectEvents {
+    fn drop(&mut self) {
+        self.shared.core.borrow_mut().unsubscribe(self.id);
+    }
+}
+
+impl Stream for ReconnectEvents {
+    type Item = ReconnectEvent;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ReconnectEvent>> {
+        let this = self.get_mut();
+        if this.terminated {
+            return Poll::Ready(None);
+        }
+        let event = std::task::ready!(this.shared.core.borrow_mut().poll_event(this.id, cx));
+        this.terminated = event.is_none();
+        Poll::Ready(event)
+    }
+}
+
+impl FusedStream for ReconnectEvents {
+    fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+}
+
+/// The future returned by [`ReconnectingWebSocket::close`] and [`ReconnectHandle::close`].
+/// The close has already started when it is created.
+#[must_use = "the close has started; await this to learn how it ended"]
+pub struct ReconnectCloseFuture {
+    shared: Rc<Shared>,
+    error: Option<Error>,
+}
+
+impl ReconnectCloseFuture {
+    fn start(shared: &Rc<Shared>, code: CloseCode, reason: &str) -> Self {
+        let error = check_reason(reason).err();
+        if error.is_none() {
+            shared.input(Input::Close {
+                code,
+                reason: reason.to_string(),
+            });
+        }
+        ReconnectCloseFuture {
+            shared: shared.clone(),
+            error,
+        }
+    }
+}
+
+impl fmt::Debug for ReconnectCloseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReconnectCloseFuture")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Future for ReconnectCloseFuture {
+    type Output = Result<Option<CloseEvent>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(error) = &this.error {
+            return Poll::Ready(Err(error.clone()));
+        }
+        poll_end(&this.shared, cx).map(Ok)
+    }
+}
