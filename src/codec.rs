@@ -382,9 +382,15 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::collections::VecDeque;
+
     use codee::binary::MsgpackSerdeCodec;
     use codee::string::{FromToStringCodec, JsonSerdeCodec};
+    use futures::executor::block_on;
+    use futures::{SinkExt, StreamExt};
     use serde::{Deserialize, Serialize, Serializer};
+
+    use crate::close::CloseEvent;
 
     use super::*;
 
@@ -564,5 +570,76 @@ mod tests {
                 message: "\"not one byte\"".into()
             })
         );
+    }
+
+    /// A stand-in for a socket: hands out `incoming`, keeps what is sent.
+    #[derive(Debug, Default)]
+    struct Plain {
+        incoming: VecDeque<Result<Message, Error>>,
+        sent: Vec<Message>,
+    }
+
+    impl Stream for Plain {
+        type Item = Result<Message, Error>;
+        fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Poll::Ready(self.incoming.pop_front())
+        }
+    }
+
+    impl Sink<Message> for Plain {
+        type Error = Error;
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+            self.sent.push(item);
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Error>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn an_encode_failure_reaches_nothing_and_the_sink_goes_on() {
+        let mut typed =
+            TypedWebSocket::<_, Result<Point, Unserializable>, Point, JsonSerdeCodec>::new(
+                Plain::default(),
+            );
+        assert!(matches!(
+            block_on(typed.send(Err(Unserializable))),
+            Err(Error::Encode { .. })
+        ));
+        block_on(typed.send(Ok(point()))).unwrap();
+        assert_eq!(
+            typed.into_inner().sent,
+            [Message::Text(r#"{"Ok":{"x":-3,"label":"🦀"}}"#.into())]
+        );
+    }
+
+    #[test]
+    fn the_stream_goes_on_after_decode_errors_and_passes_the_sockets_errors_on() {
+        let lost = Error::ConnectionLost(CloseEvent {
+            code: 1006,
+            reason: String::new(),
+            was_clean: false,
+        });
+        let plain = Plain {
+            incoming: VecDeque::from([
+                Ok(Message::from("garbage")),
+                Ok(Message::from(&b"{}"[..])),
+                Ok(encode_with::<_, JsonSerdeCodec>(&point()).unwrap()),
+                Err(lost.clone()),
+            ]),
+            sent: Vec::new(),
+        };
+        let typed = TypedWebSocket::<_, Point, Point, JsonSerdeCodec>::new(plain);
+        let items = block_on(typed.collect::<Vec<_>>());
+        assert!(matches!(items[0], Err(Error::Decode { .. })));
+        assert!(matches!(items[1], Err(Error::Decode { .. })));
+        assert_eq!(items[2..], [Ok(point()), Err(lost)]);
     }
 }
