@@ -76,7 +76,8 @@ use crate::socket::{Handle, WebSocket};
 /// e.g. `JsonSerdeCodec`, `FromToStringCodec`) sends text messages and decodes text
 /// messages; a binary codec (`Vec<u8>` and `[u8]`, e.g. `MsgpackSerdeCodec`,
 /// `BincodeSerdeCodec`) sends and decodes binary messages. A codec that implements codee's
-/// [`HybridEncoder`] and [`HybridDecoder`] itself decides both: it sends binary messages if
+/// [`HybridEncoder`] and [`HybridDecoder`] itself (for the `Encoded` types of its own
+/// `Encoder` and `Decoder` impls) decides both: it sends binary messages if
 /// [`is_binary_encoder`](HybridEncoder::is_binary_encoder) says so and text messages
 /// otherwise, and it is given each received message through
 /// [`decode_str`](HybridDecoder::decode_str) or [`decode_bin`](HybridDecoder::decode_bin)
