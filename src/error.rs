@@ -87,6 +87,20 @@ pub enum Error {
         /// What is wrong with the value.
         message: String,
     },
+    /// A received message did not decode into the type of a `TypedWebSocket` (crate
+    /// feature `codec`), or was of the kind its codec does not take (binary for a string
+    /// codec, text for a binary one). Not permanent: the stream goes on with the next
+    /// message.
+    Decode {
+        /// What is wrong: the codec's error (its `Debug` text), or the kind that came.
+        message: String,
+    },
+    /// A value did not encode with the codec of a `TypedWebSocket` (crate feature
+    /// `codec`): nothing was sent. Not permanent: the sink stays usable.
+    Encode {
+        /// The codec's error (its `Debug` text).
+        message: String,
+    },
     /// Any other JS exception, with its `name` and `message`.
     Js {
         /// The exception's `name`, e.g. `InvalidStateError`.
@@ -152,6 +166,8 @@ impl fmt::Display for Error {
             Error::InvalidOption { option, message } => {
                 write_all(f, &["invalid option ", option, ": ", message])
             }
+            Error::Decode { message } => write_all(f, &["message does not decode: ", message]),
+            Error::Encode { message } => write_all(f, &["value does not encode: ", message]),
             Error::Js { name, message } => write_all(f, &[name, ": ", message]),
         }
     }
@@ -243,6 +259,12 @@ mod tests {
                 bytes: 12,
             },
             Error::NotOpen(State::Closed),
+            Error::Decode {
+                message: "a text message, but the codec decodes binary ones".into(),
+            },
+            Error::Encode {
+                message: "Syntax(\"key must be a string\")".into(),
+            },
             Error::ConnectionLost(CloseEvent {
                 code: 1006,
                 reason: String::new(),
@@ -302,6 +324,20 @@ mod tests {
             }
             .to_string(),
             "invalid url \"x\": bad"
+        );
+        assert_eq!(
+            Error::Decode {
+                message: "a binary message, but the codec decodes text ones".into()
+            }
+            .to_string(),
+            "message does not decode: a binary message, but the codec decodes text ones"
+        );
+        assert_eq!(
+            Error::Encode {
+                message: "Syntax(\"key must be a string\")".into()
+            }
+            .to_string(),
+            "value does not encode: Syntax(\"key must be a string\")"
         );
         assert_eq!(
             Error::Js {

@@ -44,12 +44,17 @@
 //! - **Byte streams** (crate feature `io`): `WebSocket::into_io` gives a `ByteStream`,
 //!   an `AsyncRead` + `AsyncBufRead` + `AsyncWrite` for codecs and other byte-oriented
 //!   code, with backpressure and exact end-of-stream and error semantics.
+//! - **Typed messages** (crate feature `codec`): `WebSocket::with_codec::<Tx, Rx, C>()`
+//!   (and the same on [`ReconnectingWebSocket`]) sends and receives your own types through
+//!   a [`codee`](https://docs.rs/codee) codec, e.g. JSON as text or MessagePack as binary.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod close;
 mod close_event;
+#[cfg(feature = "codec")]
+mod codec;
 mod core;
 mod error;
 #[cfg(any(feature = "yew", feature = "leptos"))]
@@ -73,6 +78,8 @@ mod waker;
 pub use crate::core::connection::QUEUE_FULL_CODE;
 pub use close::CloseCode;
 pub use close_event::{CloseEvent, MAX_REASON_BYTES};
+#[cfg(feature = "codec")]
+pub use codec::TypedWebSocket;
 pub use error::Error;
 #[cfg(feature = "io")]
 pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};

@@ -150,7 +150,8 @@ fn install(root: &Path, opts: &Options) -> Result<Tools> {
 }
 
 /// The browser suites of a run, in order.
-/// Every browser runs the suites with the `io` feature (tests/io.rs is gated on it), on
+/// Every browser runs the suites with the `io` and `codec` features (tests/io.rs and
+/// tests/codec.rs are gated on them), on
 /// the page and again inside a dedicated worker (`--cfg wasm_ws_worker`, built in its own
 /// target dir so the main build cache stays valid); Chromium also runs them on the
 /// `WebSocketStream` backend.
@@ -161,7 +162,7 @@ fn suites(opts: &Options, tools: &Tools) -> Vec<Suite> {
             continue;
         }
         let mut plain = Suite::plain(*browser, driver.clone());
-        plain.cargo_args = vec!["--features".into(), "io".into()];
+        plain.cargo_args = vec!["--features".into(), "io,codec".into()];
         let variant = |suffix: &str, env: &[(&str, String)]| {
             let mut suite = plain.clone();
             suite.name = format!("{}-{suffix}", browser.name());
@@ -202,7 +203,7 @@ const NATIVE: &[&[&str]] = &[
         "wasm-websocket",
         "--lib",
         "--features",
-        "io",
+        "io,codec",
     ],
     &["test", "--no-fail-fast", "-p", "ws-peer", "-p", "xtask"],
 ];
