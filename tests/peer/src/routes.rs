@@ -646,9 +646,9 @@ mod tests {
 
     #[test]
     fn route_parsing() {
-        let head = |t: &str| t.parse::<Uri>().unwrap();
+        let uri = |t: &str| t.parse::<Uri>().unwrap();
         assert_eq!(
-            Route::from_uri(&head("/close?code=none&reason=x")),
+            Route::from_uri(&uri("/close?code=none&reason=x")),
             Some(Route::Close {
                 code: None,
                 reason: "x".into(),
@@ -656,7 +656,7 @@ mod tests {
             })
         );
         assert_eq!(
-            Route::from_uri(&head("/flood?kind=mixed&close=none")),
+            Route::from_uri(&uri("/flood?kind=mixed&close=none")),
             Some(Route::Flood {
                 n: 10,
                 size: 16,
@@ -665,9 +665,9 @@ mod tests {
                 close: false
             })
         );
-        assert_eq!(Route::from_uri(&head("/nope")), None);
+        assert_eq!(Route::from_uri(&uri("/nope")), None);
         assert_eq!(
-            Route::from_uri(&head("/record?key=k%201&drop_every=500")),
+            Route::from_uri(&uri("/record?key=k%201&drop_every=500")),
             Some(Route::Record {
                 key: "k 1".into(),
                 drop_every: Some(500),
@@ -676,7 +676,7 @@ mod tests {
             })
         );
         assert_eq!(
-            Route::from_uri(&head("/record?drop_every=0&stall_ms=300&close_every=9")),
+            Route::from_uri(&uri("/record?drop_every=0&stall_ms=300&close_every=9")),
             Some(Route::Record {
                 key: String::new(),
                 drop_every: None,
@@ -685,13 +685,13 @@ mod tests {
             })
         );
         assert_eq!(
-            Route::from_uri(&head("/refuse_first?key=a")),
+            Route::from_uri(&uri("/refuse_first?key=a")),
             Some(Route::RefuseFirst {
                 key: "a".into(),
                 n: 1
             })
         );
-        assert_eq!(Route::from_uri(&head("/silent")), Some(Route::Silent));
+        assert_eq!(Route::from_uri(&uri("/silent")), Some(Route::Silent));
     }
 
     #[test]

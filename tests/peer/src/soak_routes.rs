@@ -319,13 +319,13 @@ mod tests {
 
     #[test]
     fn parsing() {
-        let head = |t: &str| t.parse::<Uri>().unwrap();
+        let uri = |t: &str| t.parse::<Uri>().unwrap();
         assert_eq!(
-            SoakRoute::from_uri(&head("/victim")),
+            SoakRoute::from_uri(&uri("/victim")),
             Some(SoakRoute::Victim)
         );
         assert_eq!(
-            SoakRoute::from_uri(&head("/soak_flood?key=a&n=5&size=70000")),
+            SoakRoute::from_uri(&uri("/soak_flood?key=a&n=5&size=70000")),
             Some(SoakRoute::Flood {
                 key: "a".into(),
                 n: 5,
@@ -333,9 +333,9 @@ mod tests {
             })
         );
         assert_eq!(
-            SoakRoute::from_uri(&head("/soak_progress?key=b")),
+            SoakRoute::from_uri(&uri("/soak_progress?key=b")),
             Some(SoakRoute::Progress { key: "b".into() })
         );
-        assert_eq!(SoakRoute::from_uri(&head("/echo")), None);
+        assert_eq!(SoakRoute::from_uri(&uri("/echo")), None);
     }
 }
