@@ -1,14 +1,10 @@
 //! `ws-peer`: a native WebSocket server that the browser test-suite talks to.
 //!
-//! Each accepted TCP connection is handled on its own task: the HTTP request
-//! head is read first, the route is chosen from its path and query, and then
-//! the connection is either answered by hand (403/404/static/hang) or handed
-//! to tungstenite for the WebSocket handshake. See `README.md` for the routes.
-
-pub mod http;
-pub mod routes;
-pub mod soak_routes;
-pub mod static_files;
+//! Each accepted TCP connection is served by hyper on its own task. The route
+//! is chosen from the request's path and query before any handshake: `/hang`
+//! and `/refuse` are plain HTTP, upgrades become a WebSocket (tokio-tungstenite)
+//! on the raw socket, and anything else is a static file (`--static`). See
+//! `README.md` for the routes.
 
 use std::io;
 use std::net::SocketAddr;
@@ -18,29 +14,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::handshake::server::{
-    Callback, ErrorResponse, Request, Response,
-};
-use tokio_tungstenite::tungstenite::http::header::SEC_WEBSOCKET_PROTOCOL;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
-
-use crate::http::{HeadError, Prefixed, RequestHead};
-use crate::routes::Route;
-
-/// The WebSocket type every route works with.
-pub type Ws = WebSocketStream<Prefixed<TcpStream>>;
-
-/// Largest incoming message / frame accepted from a client.
-pub const MAX_MESSAGE: usize = 128 << 20;
-
-/// Server options (the CLI flags that affect request handling).
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Serve plain (non-upgrade) GET requests from this directory.
-    pub static_dir: Option<PathBuf>,
-}
 
 /// Process-wide verbosity: `WS_PEER_LOG=1` enables per-connection logs.
 pub fn verbose() -> bool {
@@ -52,12 +27,36 @@ pub fn verbose() -> bool {
     })
 }
 
+// Defined before the modules so that they can use it.
 macro_rules! vlog {
     ($($arg:tt)*) => {
         if $crate::verbose() {
             eprintln!("ws-peer: {}", format_args!($($arg)*));
         }
     };
+}
+
+mod connection;
+pub mod query;
+mod responses;
+pub mod routes;
+pub mod soak_routes;
+pub mod static_files;
+pub mod tcp;
+mod upgrade;
+
+/// The WebSocket type every route works with: on the raw socket, so routes
+/// can end the TCP connection themselves.
+pub type Ws = WebSocketStream<TcpStream>;
+
+/// Largest incoming message / frame accepted from a client.
+pub const MAX_MESSAGE: usize = 128 << 20;
+
+/// Server options (the CLI flags that affect request handling).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Serve plain (non-upgrade) GET requests from this directory.
+    pub static_dir: Option<PathBuf>,
 }
 
 /// State shared by all connections of one server instance.
@@ -91,18 +90,6 @@ impl Drop for OpenGuard {
     }
 }
 
-/// Handshake callback: puts the chosen subprotocol (if any) in the response.
-struct SelectProtocol(Option<String>);
-
-impl Callback for SelectProtocol {
-    fn on_request(self, _req: &Request, mut resp: Response) -> Result<Response, ErrorResponse> {
-        if let Some(v) = self.0.and_then(|p| HeaderValue::from_str(&p).ok()) {
-            resp.headers_mut().insert(SEC_WEBSOCKET_PROTOCOL, v);
-        }
-        Ok(resp)
-    }
-}
-
 /// WebSocket configuration used for every connection (large limits so tests
 /// can send messages of 64 MiB and more).
 pub fn ws_config() -> WebSocketConfig {
@@ -121,11 +108,8 @@ pub async fn run(listener: TcpListener, opts: Options) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let _ = stream.set_nodelay(true);
-                    handle(stream, peer, shared).await;
-                });
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(connection::serve(stream, peer, shared.clone()));
             }
             Err(e) => {
                 // E.g. EMFILE: back off a little instead of spinning.
@@ -143,106 +127,4 @@ pub async fn spawn(addr: &str, opts: Options) -> io::Result<SocketAddr> {
     let local = listener.local_addr()?;
     tokio::spawn(run(listener, opts));
     Ok(local)
-}
-
-async fn handle(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
-    let (buf, head_len) = match http::read_head(&mut stream).await {
-        Ok(v) => v,
-        Err(e) => {
-            vlog!("{peer}: {e}");
-            let status = match e {
-                HeadError::TooLarge => "431 Request Header Fields Too Large",
-                HeadError::Malformed(_) => "400 Bad Request",
-                HeadError::Io(_) | HeadError::Timeout => return,
-            };
-            let _ = http::respond_and_close(stream, status, &[], b"", false).await;
-            return;
-        }
-    };
-    let head = match RequestHead::parse(&buf[..head_len]) {
-        Ok(h) => h,
-        Err(e) => {
-            vlog!("{peer}: {e}");
-            let _ = http::respond_and_close(stream, "400 Bad Request", &[], b"", false).await;
-            return;
-        }
-    };
-    vlog!(
-        "{peer}: {} {}{}{} (upgrade: {})",
-        head.method,
-        head.path,
-        if head.query.is_some() { "?" } else { "" },
-        head.query.as_deref().unwrap_or(""),
-        head.is_websocket_upgrade()
-    );
-
-    // Plain-HTTP routes that apply whether or not an upgrade was requested.
-    match head.path.as_str() {
-        "/hang" => return routes::hang(stream).await,
-        "/refuse" => {
-            let _ = http::respond_and_close(
-                stream,
-                "403 Forbidden",
-                &[("Content-Type", "text/plain; charset=utf-8")],
-                b"refused by ws-peer\n",
-                head.method == "HEAD",
-            )
-            .await;
-            return;
-        }
-        _ => {}
-    }
-
-    if !head.is_websocket_upgrade() {
-        let _ = static_files::serve(stream, shared.opts.static_dir.as_deref(), &head).await;
-        return;
-    }
-
-    let Some(route) = Route::from_head(&head) else {
-        vlog!("{peer}: no WebSocket route {}", head.path);
-        let _ = http::respond_and_close(
-            stream,
-            "404 Not Found",
-            &[("Content-Type", "text/plain; charset=utf-8")],
-            b"no such WebSocket route\n",
-            false,
-        )
-        .await;
-        return;
-    };
-
-    if let Route::RefuseFirst { key, n } = &route {
-        if shared.refusals.refuse(key, *n) {
-            let _ = http::respond_and_close(
-                stream,
-                "403 Forbidden",
-                &[("Content-Type", "text/plain; charset=utf-8")],
-                b"refused by ws-peer\n",
-                false,
-            )
-            .await;
-            return;
-        }
-    }
-
-    let callback = SelectProtocol(route.subprotocol(&head));
-    let ws = match tokio_tungstenite::accept_hdr_async_with_config(
-        Prefixed::new(buf, stream),
-        callback,
-        Some(ws_config()),
-    )
-    .await
-    {
-        Ok(ws) => ws,
-        Err(e) => {
-            vlog!("{peer}: handshake failed: {e}");
-            return;
-        }
-    };
-
-    let _guard = OpenGuard::new(shared.clone());
-    match route.run(ws, &shared).await {
-        Ok(()) => vlog!("{peer}: {} done", head.path),
-        Err(e) => vlog!("{peer}: {} ended with error: {e}", head.path),
-    }
 }

@@ -1,4 +1,5 @@
-//! The WebSocket routes (and the plain-TCP `/hang`).
+//! The WebSocket routes: parsed from the request target, then run on the
+//! accepted connection.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -6,14 +7,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
+use http::{HeaderMap, Uri};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::http::{linger_close, RequestHead};
+use crate::query::Params;
+use crate::tcp::linger_close;
+use crate::upgrade::offered_protocols;
 use crate::{Shared, Ws};
 
 /// How long `/hang` and `/noread` hold their connection.
@@ -85,9 +87,9 @@ pub enum Route {
 
 impl Route {
     /// The route for a WebSocket upgrade request, `None` for an unknown path.
-    pub fn from_head(head: &RequestHead) -> Option<Route> {
-        let p = head.params();
-        Some(match head.path.as_str() {
+    pub fn from_uri(uri: &Uri) -> Option<Route> {
+        let p = Params::of(uri);
+        Some(match uri.path() {
             "/echo" => Route::Echo,
             "/protocol" => Route::Protocol {
                 pick: p.get("pick").map(str::to_string),
@@ -133,15 +135,15 @@ impl Route {
                 n: p.num("n", 1),
             },
             "/silent" => Route::Silent,
-            _ => return crate::soak_routes::SoakRoute::from_head(head).map(Route::Soak),
+            _ => return crate::soak_routes::SoakRoute::from_uri(uri).map(Route::Soak),
         })
     }
 
     /// The subprotocol the server puts in its handshake response.
-    pub fn subprotocol(&self, head: &RequestHead) -> Option<String> {
+    pub fn subprotocol(&self, headers: &HeaderMap) -> Option<String> {
         match self {
             Route::Protocol { pick: Some(name) } => Some(name.clone()),
-            Route::Protocol { pick: None } => head.offered_protocols().into_iter().next(),
+            Route::Protocol { pick: None } => offered_protocols(headers).into_iter().next(),
             _ => None,
         }
     }
@@ -279,7 +281,7 @@ impl Route {
                     // Not reading lets the client's send buffers fill up.
                     tokio::time::sleep(Duration::from_millis(stall_ms)).await;
                     // RST: unread input and anything in flight is discarded.
-                    let _ = ws.get_ref().get_ref().set_zero_linger();
+                    let _ = ws.get_ref().set_zero_linger();
                     return Ok(());
                 }
                 // A clean close: what the client sent before its close frame is
@@ -419,20 +421,6 @@ impl Refusals {
         *count += 1;
         *count <= n
     }
-}
-
-/// `/hang`: never answer; discard input until the client goes away or
-/// [`HOLD`] elapses, then drop the connection.
-pub async fn hang(mut stream: TcpStream) {
-    let _ = tokio::time::timeout(HOLD, async {
-        let mut sink = [0u8; 1024];
-        while let Ok(n) = stream.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
-        }
-    })
-    .await;
 }
 
 fn again_frame() -> CloseFrame {
@@ -658,12 +646,9 @@ mod tests {
 
     #[test]
     fn route_parsing() {
-        let head = |t: &str| {
-            RequestHead::parse(format!("GET {t} HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").as_bytes())
-                .unwrap()
-        };
+        let uri = |t: &str| t.parse::<Uri>().unwrap();
         assert_eq!(
-            Route::from_head(&head("/close?code=none&reason=x")),
+            Route::from_uri(&uri("/close?code=none&reason=x")),
             Some(Route::Close {
                 code: None,
                 reason: "x".into(),
@@ -671,7 +656,7 @@ mod tests {
             })
         );
         assert_eq!(
-            Route::from_head(&head("/flood?kind=mixed&close=none")),
+            Route::from_uri(&uri("/flood?kind=mixed&close=none")),
             Some(Route::Flood {
                 n: 10,
                 size: 16,
@@ -680,9 +665,9 @@ mod tests {
                 close: false
             })
         );
-        assert_eq!(Route::from_head(&head("/nope")), None);
+        assert_eq!(Route::from_uri(&uri("/nope")), None);
         assert_eq!(
-            Route::from_head(&head("/record?key=k%201&drop_every=500")),
+            Route::from_uri(&uri("/record?key=k%201&drop_every=500")),
             Some(Route::Record {
                 key: "k 1".into(),
                 drop_every: Some(500),
@@ -691,7 +676,7 @@ mod tests {
             })
         );
         assert_eq!(
-            Route::from_head(&head("/record?drop_every=0&stall_ms=300&close_every=9")),
+            Route::from_uri(&uri("/record?drop_every=0&stall_ms=300&close_every=9")),
             Some(Route::Record {
                 key: String::new(),
                 drop_every: None,
@@ -700,13 +685,13 @@ mod tests {
             })
         );
         assert_eq!(
-            Route::from_head(&head("/refuse_first?key=a")),
+            Route::from_uri(&uri("/refuse_first?key=a")),
             Some(Route::RefuseFirst {
                 key: "a".into(),
                 n: 1
             })
         );
-        assert_eq!(Route::from_head(&head("/silent")), Some(Route::Silent));
+        assert_eq!(Route::from_uri(&uri("/silent")), Some(Route::Silent));
     }
 
     #[test]

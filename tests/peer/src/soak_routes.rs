@@ -18,12 +18,13 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::SinkExt;
+use http::Uri;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::http::RequestHead;
+use crate::query::Params;
 use crate::routes::{flood_message, serve, FloodKind, Step, CLOSE_WAIT};
 use crate::Ws;
 
@@ -44,10 +45,10 @@ pub enum SoakRoute {
 
 impl SoakRoute {
     /// The soak route for a WebSocket upgrade request, `None` if the path is not one.
-    pub fn from_head(head: &RequestHead) -> Option<SoakRoute> {
-        let p = head.params();
+    pub fn from_uri(uri: &Uri) -> Option<SoakRoute> {
+        let p = Params::of(uri);
         let key = || p.get("key").unwrap_or("").to_string();
-        Some(match head.path.as_str() {
+        Some(match uri.path() {
             "/victim" => SoakRoute::Victim,
             "/soak_flood" => SoakRoute::Flood {
                 key: key(),
@@ -318,16 +319,13 @@ mod tests {
 
     #[test]
     fn parsing() {
-        let head = |t: &str| {
-            RequestHead::parse(format!("GET {t} HTTP/1.1\r\nUpgrade: websocket\r\n\r\n").as_bytes())
-                .unwrap()
-        };
+        let uri = |t: &str| t.parse::<Uri>().unwrap();
         assert_eq!(
-            SoakRoute::from_head(&head("/victim")),
+            SoakRoute::from_uri(&uri("/victim")),
             Some(SoakRoute::Victim)
         );
         assert_eq!(
-            SoakRoute::from_head(&head("/soak_flood?key=a&n=5&size=70000")),
+            SoakRoute::from_uri(&uri("/soak_flood?key=a&n=5&size=70000")),
             Some(SoakRoute::Flood {
                 key: "a".into(),
                 n: 5,
@@ -335,9 +333,9 @@ mod tests {
             })
         );
         assert_eq!(
-            SoakRoute::from_head(&head("/soak_progress?key=b")),
+            SoakRoute::from_uri(&uri("/soak_progress?key=b")),
             Some(SoakRoute::Progress { key: "b".into() })
         );
-        assert_eq!(SoakRoute::from_head(&head("/echo")), None);
+        assert_eq!(SoakRoute::from_uri(&uri("/echo")), None);
     }
 }

@@ -1,37 +1,39 @@
-//! `--static DIR`: plain HTTP file serving for non-upgrade requests.
+//! `--static DIR`: plain HTTP file serving for requests that are not upgrades.
+//!
+//! Which file a path means is decided here ([`resolve`]): directories serve
+//! their `index.html` without a redirect, and nothing outside `DIR` is served,
+//! not even through a symlink (tower-http's `ServeDir` would redirect and
+//! follow such links). The file itself is served by tower-http's `ServeFile`
+//! (HEAD, ranges, conditional requests), typed by `mime_guess`.
 
-use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use tokio::net::TcpStream;
+use http::{Method, Request, Response};
+use http_body_util::BodyExt;
+use mime_guess::mime::{self, Mime};
+use tower_http::services::ServeFile;
 
-use crate::http::{percent_decode, respond_and_close, RequestHead};
+use crate::query::decode;
+use crate::responses::{self, Body};
 
-/// Content-Type for a file name, by extension.
-pub fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("html" | "htm") => "text/html; charset=utf-8",
-        Some("js" | "mjs") => "text/javascript; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("css") => "text/css; charset=utf-8",
-        Some("json" | "map") => "application/json",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("ts") => "application/typescript; charset=utf-8",
-        Some("txt") => "text/plain; charset=utf-8",
-        Some("ico") => "image/x-icon",
-        _ => "application/octet-stream",
+/// Content-Type for a file name: `mime_guess`, plus `charset=utf-8` on text
+/// and JavaScript (the served pages and glue code are UTF-8, and saying so
+/// spares browsers a guess).
+pub fn content_type(path: &Path) -> Mime {
+    let guess = mime_guess::from_path(path).first_or_octet_stream();
+    let textual = guess.type_() == mime::TEXT || guess.subtype() == mime::JAVASCRIPT;
+    if textual && guess.get_param(mime::CHARSET).is_none() {
+        if let Ok(with_charset) = format!("{guess}; charset=utf-8").parse() {
+            return with_charset;
+        }
     }
+    guess
 }
 
 /// Maps a (still percent-encoded) request path to a file under `root`.
 /// Returns `None` for anything that would leave `root` or does not exist.
 pub fn resolve(root: &Path, raw_path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(raw_path);
+    let decoded = decode(raw_path);
     if !decoded.starts_with('/') || decoded.contains(['\0', '\\']) {
         return None;
     }
@@ -59,53 +61,25 @@ pub fn resolve(root: &Path, raw_path: &str) -> Option<PathBuf> {
     (canonical.starts_with(&canonical_root) && canonical.is_file()).then_some(canonical)
 }
 
-/// Answers one plain HTTP request and closes the connection.
-pub async fn serve(stream: TcpStream, root: Option<&Path>, head: &RequestHead) -> io::Result<()> {
-    let head_only = head.method == "HEAD";
-    if head.method != "GET" && !head_only {
-        return respond_and_close(
-            stream,
-            "405 Method Not Allowed",
-            &[("Allow", "GET, HEAD"), ("Cache-Control", "no-store")],
-            b"",
-            false,
-        )
-        .await;
+/// Answers one plain HTTP request from `root` (404 for everything without it).
+pub async fn serve<B>(root: Option<&Path>, request: Request<B>) -> Response<Body> {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return responses::method_not_allowed();
     }
-    let file = match root.and_then(|r| resolve(r, &head.path)) {
-        Some(f) => f,
-        None => return not_found(stream, head_only).await,
+    let Some(file) = root.and_then(|r| resolve(r, request.uri().path())) else {
+        return responses::not_found();
     };
-    match tokio::fs::read(&file).await {
-        Ok(body) => {
-            respond_and_close(
-                stream,
-                "200 OK",
-                &[
-                    ("Content-Type", content_type(&file)),
-                    ("Cache-Control", "no-store"),
-                ],
-                &body,
-                head_only,
-            )
-            .await
-        }
-        Err(_) => not_found(stream, head_only).await,
+    let mime = content_type(&file);
+    // The body of a GET is of no use to a file; dropping it keeps this Send.
+    let request = request.map(drop);
+    match ServeFile::new_with_mime(&file, &mime)
+        .try_call(request)
+        .await
+    {
+        Ok(response) => responses::no_store(response.map(|body| body.boxed_unsync())),
+        // Gone or unreadable since `resolve` looked: the same as missing.
+        Err(_) => responses::not_found(),
     }
-}
-
-async fn not_found(stream: TcpStream, head_only: bool) -> io::Result<()> {
-    respond_and_close(
-        stream,
-        "404 Not Found",
-        &[
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Cache-Control", "no-store"),
-        ],
-        b"not found\n",
-        head_only,
-    )
-    .await
 }
 
 #[cfg(test)]
@@ -114,12 +88,16 @@ mod tests {
 
     #[test]
     fn types() {
-        assert_eq!(content_type(Path::new("a/b.wasm")), "application/wasm");
-        assert_eq!(
-            content_type(Path::new("x.MJS")),
-            "text/javascript; charset=utf-8"
-        );
-        assert_eq!(content_type(Path::new("x")), "application/octet-stream");
+        let ty = |name: &str| content_type(Path::new(name)).to_string();
+        assert_eq!(ty("a/b.wasm"), "application/wasm");
+        assert_eq!(ty("index.html"), "text/html; charset=utf-8");
+        assert_eq!(ty("x.JS"), "text/javascript; charset=utf-8");
+        assert_eq!(ty("x.mjs"), "application/javascript; charset=utf-8");
+        assert_eq!(ty("s.css"), "text/css; charset=utf-8");
+        assert_eq!(ty("d.json"), "application/json");
+        assert_eq!(ty("i.svg"), "image/svg+xml");
+        assert_eq!(ty("i.png"), "image/png");
+        assert_eq!(ty("x"), "application/octet-stream");
     }
 
     #[test]

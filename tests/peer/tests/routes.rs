@@ -2,7 +2,7 @@
 //! tokio-tungstenite client (or raw TCP where the handshake must not happen).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -539,6 +539,93 @@ async fn static_files() {
     let mut ws = connect(addr, "/echo").await;
     ws.send(Message::text("x")).await.unwrap();
     assert_eq!(recv(&mut ws).await, Message::text("x"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A peer serving `dir/www` (as made by [`temp_dir`]) with `files` written into it.
+async fn static_peer(dir: &Path, files: &[(&str, &str)]) -> SocketAddr {
+    let www = dir.join("www");
+    for (name, body) in files {
+        std::fs::write(www.join(name), body).unwrap();
+    }
+    let opts = Options {
+        static_dir: Some(www),
+    };
+    ws_peer::spawn("127.0.0.1:0", opts).await.unwrap()
+}
+
+#[tokio::test]
+async fn static_types_directories_and_methods() {
+    let dir = temp_dir();
+    let files = [
+        ("pkg/index.html", "<p>pkg</p>"),
+        ("s.css", "p{}"),
+        ("d.json", "{}"),
+        ("i.png", "png"),
+        ("i.svg", "<svg/>"),
+        ("a.txt", "abc"),
+    ];
+    let addr = static_peer(&dir, &files).await;
+    let send = |request: String| async move { raw(addr, &request, STEP).await };
+    let get = |path: &str| send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+
+    for (path, ty) in [
+        ("/s.css", "text/css; charset=utf-8"),
+        ("/d.json", "application/json"),
+        ("/i.png", "image/png"),
+        ("/i.svg", "image/svg+xml"),
+        ("/a.txt", "text/plain; charset=utf-8"),
+    ] {
+        let r = get(path).await;
+        assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{path}: {r}");
+        assert!(
+            r.contains(&format!("Content-Type: {ty}\r\n")),
+            "{path}: {r}"
+        );
+        assert!(r.contains("Cache-Control: no-store\r\n"), "{path}: {r}");
+        assert!(r.contains("Connection: close\r\n"), "{path}: {r}");
+    }
+    // A directory is its index.html, with or without the slash (no redirect).
+    for path in ["/pkg/", "/pkg"] {
+        let r = get(path).await;
+        assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{path}: {r}");
+        assert!(r.ends_with("\r\n\r\n<p>pkg</p>"), "{path}: {r}");
+    }
+    // HEAD: the headers of a GET, no body.
+    let r = send("HEAD /d.json HTTP/1.1\r\nHost: x\r\n\r\n".into()).await;
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+    assert!(r.contains("Content-Length: 2\r\n"), "{r}");
+    assert!(r.ends_with("\r\n\r\n"), "{r}");
+    // Byte ranges.
+    let r = send("GET /a.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=1-1\r\n\r\n".into()).await;
+    assert!(r.starts_with("HTTP/1.1 206 Partial Content\r\n"), "{r}");
+    assert!(r.ends_with("\r\n\r\nb"), "{r}");
+    // Other methods are refused, missing files are 404; neither is cached.
+    let r = send("POST /d.json HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".into()).await;
+    assert!(r.starts_with("HTTP/1.1 405"), "{r}");
+    assert!(r.contains("Allow: GET, HEAD\r\n"), "{r}");
+    let r = get("/pkg/missing.css").await;
+    assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+    assert!(r.contains("Cache-Control: no-store\r\n"), "{r}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn static_symlinks_stay_inside_the_root() {
+    use std::os::unix::fs::symlink;
+
+    let dir = temp_dir();
+    std::fs::write(dir.join("secret.txt"), "secret").unwrap();
+    symlink(dir.join("secret.txt"), dir.join("www/out.txt")).unwrap();
+    symlink(dir.join("www/a.txt"), dir.join("www/in.txt")).unwrap();
+    let addr = static_peer(&dir, &[("a.txt", "inside")]).await;
+
+    let r = raw(addr, "GET /in.txt HTTP/1.1\r\nHost: x\r\n\r\n", STEP).await;
+    assert!(r.ends_with("\r\n\r\ninside"), "{r}");
+    let r = raw(addr, "GET /out.txt HTTP/1.1\r\nHost: x\r\n\r\n", STEP).await;
+    assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+    assert!(!r.contains("secret"), "{r}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
