@@ -44,6 +44,7 @@
 //! - **Byte streams** (crate feature `io`): `WebSocket::into_io` gives a `ByteStream`,
 //!   an `AsyncRead` + `AsyncBufRead` + `AsyncWrite` for codecs and other byte-oriented
 //!   code, with backpressure and exact end-of-stream and error semantics.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -56,10 +57,9 @@ mod error;
 mod hook_core;
 #[cfg(feature = "io")]
 mod io;
-#[cfg(feature = "js")]
-pub mod js;
 mod keepalive;
 #[cfg(feature = "leptos")]
+#[cfg_attr(docsrs, doc(cfg(feature = "leptos")))]
 pub mod leptos;
 mod listeners;
 mod message;
@@ -68,12 +68,14 @@ mod socket;
 mod state;
 mod stream_backend;
 #[cfg(feature = "yew")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yew")))]
 pub mod yew;
 
 pub use builder::{set_default_backend, Backend, BinaryType, Builder, DEFAULT_HIGH_WATER_MARK};
 pub use close::{CloseCode, CloseEvent, MAX_REASON_BYTES};
 pub use error::Error;
 #[cfg(feature = "io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "io")))]
 pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};
 pub use listeners::live_listeners;
 pub use message::Message;

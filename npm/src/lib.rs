@@ -1,10 +1,11 @@
-//! The JavaScript API of the npm package `wasm-websocket` (cargo feature `js`).
+//! The JavaScript API of the npm package `wasm-websocket-js`: the Rust crate
+//! [`wasm_websocket`] for JS users.
 //!
-//! `wasm-pack build --target web --features js` turns this module into an ES module whose
-//! `Socket` class wraps [`WebSocket`] for JS users:
+//! `wasm-pack build npm --target web` turns this crate into an ES module whose `Socket`
+//! class wraps [`WebSocket`]:
 //!
 //! ```js
-//! import init, { Socket } from "wasm-websocket";
+//! import init, { Socket } from "wasm-websocket-js";
 //! await init();
 //! const ws = await Socket.connect("wss://example.org/chat", { highWaterMark: 1 << 20 });
 //! await ws.send("hello");                  // resolves once accepted under the high-water mark
@@ -39,114 +40,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::{
-    Backend, BinaryType, CloseCode, CloseEvent, Error, Handle, Message, WebSocket,
+use wasm_websocket::{
+    Backend, BinaryType, Builder, CloseCode, CloseEvent, Error, Handle, Message, WebSocket,
     DEFAULT_HIGH_WATER_MARK,
 };
 
+// The hand-written part of the package's `.d.ts`: the types that wasm-bindgen cannot derive
+// from the Rust signatures. It is a real TypeScript file so that editors and `tsc` check it.
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = r#"
-/** A received message: text frames as `string`, binary frames as `Uint8Array`. */
-export type Message = string | Uint8Array;
-
-/** What `send` accepts: text, or the bytes of an `ArrayBuffer` or of any view on one. */
-export type SendData = string | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
-
-/** The connection state, mirroring the browser's `readyState`. */
-export type SocketState = "connecting" | "open" | "closing" | "closed";
-
-/** How the browser delivers binary frames before they become `Uint8Array`s. */
-export type BinaryType = "arraybuffer" | "blob";
-
-/** Options of `Socket.connect`. Every field is optional. */
-export interface ConnectOptions {
-  /** Subprotocols to offer, in order of preference (RFC 6455 tokens, no duplicates). */
-  protocols?: string | string[];
-  /** `"arraybuffer"` (default, faster) or `"blob"`; messages are `Uint8Array` either way. */
-  binaryType?: BinaryType;
-  /** Bytes of `bufferedAmount` above which `send` waits (default 1 MiB, `Infinity` = never). */
-  highWaterMark?: number;
-  /** Milliseconds to wait for the connection to open before failing with `Timeout`. */
-  connectTimeout?: number;
-  /**
-   * Milliseconds without a received message after which the connection counts as lost: it
-   * is closed (1000, "idle timeout") and iteration throws `IdleTimeout` after the messages
-   * already received.
-   */
-  idleTimeout?: number;
-  /**
-   * Sends `message` after `interval` milliseconds (up to 1.25 intervals) without a send.
-   * Browsers cannot send ping frames, so this is an application message.
-   */
-  heartbeat?: { interval: number; message: SendData };
-  /**
-   * Bounds the messages and bytes received but not yet iterated (each unbounded if
-   * absent). Past a bound the socket is closed with code 4009 and iteration throws
-   * `ReceiveQueueFull` after the queued messages.
-   */
-  maxQueued?: { messages?: number; bytes?: number };
-  /**
-   * `"classic"` (default): the `WebSocket` object. `"stream"`: `WebSocketStream`, which
-   * reads from the network only while you iterate (rejects with `Unsupported` where the
-   * browser lacks it). `"auto"`: `"stream"` where available, else `"classic"`.
-   */
-  backend?: "classic" | "stream" | "auto";
-}
-
-/** How a connection ended: the fields of the browser's `CloseEvent`. */
-export interface CloseResult {
-  /** The close code (1005: the peer sent no code; 1006: abnormal end, e.g. network failure). */
-  code: number;
-  /** The close reason (may be empty). */
-  reason: string;
-  /** Whether the closing handshake completed. */
-  wasClean: boolean;
-}
-
-/** The `name` of every error the package rejects with (besides `TypeError`/`RangeError`). */
-export type SocketErrorName =
-  | "InvalidUrl"
-  | "InvalidProtocol"
-  | "Security"
-  | "ConnectFailed"
-  | "Timeout"
-  | "InvalidCloseCode"
-  | "ReasonTooLong"
-  | "NotOpen"
-  | "ConnectionLost"
-  | "IdleTimeout"
-  | "ReceiveQueueFull"
-  | "Unsupported"
-  | "Js";
-
-/**
- * An error of the package: a plain `Error` whose `name` says what went wrong and whose
- * extra fields depend on the name. Narrow it with `switch (e.name)`.
- */
-export type SocketError =
-  | (Error & { name: "InvalidUrl"; url: string })
-  | (Error & { name: "InvalidProtocol"; protocol: string })
-  | (Error & { name: "Security" })
-  | (Error & { name: "ConnectFailed" } & CloseResult)
-  | (Error & { name: "Timeout" })
-  | (Error & { name: "InvalidCloseCode"; code: number })
-  | (Error & { name: "ReasonTooLong"; len: number })
-  | (Error & { name: "NotOpen"; state: SocketState })
-  | (Error & { name: "ConnectionLost" } & CloseResult)
-  | (Error & { name: "IdleTimeout" })
-  | (Error & { name: "ReceiveQueueFull"; messages: number; bytes: number })
-  | (Error & { name: "Unsupported"; feature: string })
-  | (Error & { name: "Js"; jsName: string });
-
-export interface Socket extends AsyncIterable<Message> {
-  /**
-   * Returns the socket itself: `for await (const msg of ws)` receives every message in
-   * order. The loop ends after a clean close and throws `ConnectionLost` after an unclean
-   * one. Leaving the loop early (`break`) does not close the socket.
-   */
-  [Symbol.asyncIterator](): AsyncIterator<Message, undefined>;
-}
-"#;
+const TS_TYPES: &'static str = include_str!("types.d.ts");
 
 /// A connected WebSocket for JS users. Create one with `Socket.connect`.
 ///
@@ -539,6 +441,14 @@ extern "C" {
     fn iter_result(value: &JsValue, done: bool) -> JsValue;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The bytes of `array`, copied into wasm memory in one JS call: bound to `Object(array)`,
+    /// which returns `array` itself, and declared as returning `Vec<u8>`.
+    #[wasm_bindgen(js_name = Object)]
+    fn bytes_of_array(array: &Uint8Array) -> Vec<u8>;
+}
+
 fn set(target: &Object, key: &str, value: &JsValue) {
     // Setting a data property on a plain object cannot fail.
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
@@ -645,7 +555,7 @@ fn bytes_of(buffer: &JsValue, offset: f64, length: f64) -> Vec<u8> {
     let (Some(offset), Some(length)) = (to_u32(offset), to_u32(length)) else {
         return Vec::new();
     };
-    crate::message::bytes_of(&Uint8Array::new_with_byte_offset_and_length(
+    bytes_of_array(&Uint8Array::new_with_byte_offset_and_length(
         buffer, offset, length,
     ))
 }
@@ -666,7 +576,7 @@ fn message_from_js(data: &JsValue) -> Result<Message, JsValue> {
         return Ok(Message::Text(text));
     }
     if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
-        return Ok(Message::Binary(crate::message::bytes_of(bytes)));
+        return Ok(Message::Binary(bytes_of_array(bytes)));
     }
     if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
         return Ok(Message::Binary(bytes_of(
@@ -791,7 +701,7 @@ fn count_option(
 }
 
 /// Reads `Socket.connect`'s arguments into a builder and the high-water mark it uses.
-fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, usize), JsValue> {
+fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(Builder, usize), JsValue> {
     let url = match url.as_string() {
         Some(url) => url,
         // A URL object, or anything else with a string `href`.
@@ -987,7 +897,7 @@ fn invalid_close_code(code: &JsValue, number: f64) -> JsValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::State;
+    use wasm_websocket::State;
 
     #[test]
     fn variant_names() {
