@@ -14,13 +14,20 @@ export type BinaryType = "arraybuffer" | "blob";
 
 /** Options of `Socket.connect`. Every field is optional. */
 export interface ConnectOptions {
-  /** Subprotocols to offer, in order of preference (RFC 6455 tokens, no duplicates). */
+  /**
+   * Subprotocols to offer, in order of preference (RFC 6455 tokens, no duplicates, at most
+   * 1024 of them).
+   */
   protocols?: string | string[];
   /** `"arraybuffer"` (default, faster) or `"blob"`; messages are `Uint8Array` either way. */
   binaryType?: BinaryType;
   /** Bytes of `bufferedAmount` above which `send` waits (default 1 MiB, `Infinity` = never). */
   highWaterMark?: number;
-  /** Milliseconds to wait for the connection to open before failing with `Timeout`. */
+  /**
+   * Milliseconds to wait for the connection to open before failing with `Timeout`. Every
+   * duration here is 1 to 2147483647 ms (what `setTimeout` can wait); others are a
+   * `RangeError`.
+   */
   connectTimeout?: number;
   /**
    * Milliseconds without a received message after which the connection counts as lost: it
