@@ -655,6 +655,25 @@ describe("hostile inputs (issue 22)", () => {
     await assertAlive();
   });
 
+  test("shared buffers are sent, also where SharedArrayBuffer is not a global", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+      const view = new Uint8Array(memory.buffer, 16, 4);
+      view.set([9, 8, 7, 6]);
+      const out = await attemptAll([["view", () => s.send(view)], ["buffer", () => s.send(memory.buffer)]]);
+      out.global = typeof SharedArrayBuffer;
+      if (out.view.ok) out.echo = [...(await s.next()).value];
+      if (out.buffer.ok) out.bufferEcho = (await s.next()).value.length;
+      await s.close();
+      return out;
+    });
+    assert.equal(r.view.ok, true, JSON.stringify(r.view));
+    assert.equal(r.buffer.ok, true, JSON.stringify(r.buffer));
+    assert.deepEqual(r.echo, [9, 8, 7, 6]);
+    assert.equal(r.bufferEcho, 65536);
+  });
+
   test("a payload larger than wasm memory can hold rejects with RangeError", async () => {
     const r = await run(async ({ ws }) => {
       const s = await lib.Socket.connect(`${ws}/echo`);
