@@ -605,11 +605,8 @@ impl Intrinsics {
         let typed_array =
             prototype_of(&prototype_of(&Uint8Array::new_with_length(0)).ok()?).ok()?;
         let data_view = prototype_of(&js_sys::DataView::new(&ArrayBuffer::new(0), 0, 0)).ok()?;
-        let shared_array_buffer = Reflect::get(&js_sys::global(), &"SharedArrayBuffer".into())
-            .ok()
-            .filter(JsValue::is_function)
-            .and_then(|constructor| Reflect::get(&constructor, &"prototype".into()).ok())
-            .and_then(|prototype| getter(&prototype, "byteLength"));
+        let shared_array_buffer =
+            shared_array_buffer_prototype().and_then(|prototype| getter(&prototype, "byteLength"));
         Some(Intrinsics {
             array_buffer_byte_length: getter(&array_buffer, "byteLength")?,
             shared_array_buffer_byte_length: shared_array_buffer,
@@ -666,6 +663,21 @@ impl Intrinsics {
 
 thread_local! {
     static INTRINSICS: Option<Intrinsics> = Intrinsics::load();
+}
+
+/// `SharedArrayBuffer.prototype`. Without cross-origin isolation the constructor is not a
+/// global, yet shared WebAssembly memory still hands out such buffers.
+fn shared_array_buffer_prototype() -> Option<JsValue> {
+    let constructor = Reflect::get(&js_sys::global(), &"SharedArrayBuffer".into()).ok()?;
+    if constructor.is_function() {
+        return Reflect::get(&constructor, &"prototype".into()).ok();
+    }
+    let descriptor = Object::new();
+    set(&descriptor, "initial", &JsValue::from(0));
+    set(&descriptor, "maximum", &JsValue::from(0));
+    set(&descriptor, "shared", &JsValue::TRUE);
+    let memory = js_sys::WebAssembly::Memory::new(&descriptor).ok()?;
+    prototype_of(&memory.buffer()).ok()
 }
 
 /// The largest allocation wasm32 can make (`isize::MAX` bytes).
