@@ -1,4 +1,4 @@
-//! `cargo xtask demo`: build the npm package (wasm-pack, feature `js`), put it next to the
+//! `cargo xtask demo`: build the npm package (wasm-pack, crate `npm/`), put it next to the
 //! demo page, and serve both from the test peer, which also answers the page's WebSocket
 //! routes on the same port.
 //!
@@ -247,7 +247,7 @@ fn ensure_wasm_opt(root: &Path, mode: Mode) -> Result<Option<PathBuf>> {
     Ok(Some(bin))
 }
 
-/// `wasm-pack build --release --target TARGET --features js` into `out`, then the package's
+/// `wasm-pack build --release --target TARGET` of the crate in `npm/` into `out`, then the package's
 /// README is replaced by `www/README.md` (the npm usage; the crate's README is for Rust).
 pub fn build_package(root: &Path, tools: &PackageTools, target: &str, out: &Path) -> Result<()> {
     let mut cmd = Cmd::new(&tools.wasm_pack)
