@@ -47,6 +47,7 @@
 //! - **Typed messages** (crate feature `codec`): `WebSocket::with_codec::<Tx, Rx, C>()`
 //!   (and the same on [`ReconnectingWebSocket`]) sends and receives your own types through
 //!   a [`codee`](https://docs.rs/codee) codec, e.g. JSON as text or MessagePack as binary.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -61,8 +62,6 @@ mod error;
 mod hooks;
 #[cfg(feature = "io")]
 mod io;
-#[cfg(feature = "js")]
-pub mod js;
 mod listeners;
 mod message;
 mod reconnect;
@@ -79,9 +78,11 @@ pub use crate::core::connection::QUEUE_FULL_CODE;
 pub use close::CloseCode;
 pub use close_event::{CloseEvent, MAX_REASON_BYTES};
 #[cfg(feature = "codec")]
+#[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
 pub use codec::TypedWebSocket;
 pub use error::Error;
 #[cfg(feature = "io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "io")))]
 pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};
 pub use listeners::live_listeners;
 pub use message::{BinaryType, Message};
@@ -96,6 +97,8 @@ pub use socket::{
 pub use state::State;
 
 #[cfg(feature = "leptos")]
+#[cfg_attr(docsrs, doc(cfg(feature = "leptos")))]
 pub use hooks::leptos;
 #[cfg(feature = "yew")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yew")))]
 pub use hooks::yew;

@@ -1,5 +1,5 @@
-// The demo page: plain JavaScript on top of the npm package (`wasm-pack build --target web
-// --features js`, served at /pkg/). No framework, no build step.
+// The demo page: plain JavaScript on top of the npm package (`wasm-pack build npm --target
+// web --out-name wasm_websocket`, served at /pkg/). No framework, no build step.
 //
 // `?selftest=1` connects, echoes one text and one binary message, runs a short benchmark,
 // and sets `data-selftest="ok"` (or `"fail: <reason>"`) on <body>; `cargo xtask test`

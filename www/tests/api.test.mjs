@@ -13,6 +13,11 @@
 //   exceptions that JS cannot provoke here)
 // - the options heartbeat, idleTimeout, maxQueued and backend
 // - bad argument types reject with TypeError / RangeError and never break the socket
+// - hostile inputs (issue 22): oversized and revoked protocol lists, durations out of
+//   range, binary data whose own properties lie about its size, payloads larger than wasm
+//   memory, a seeded fuzz of every method and option (hostile.mjs) asserting typed
+//   rejections and a live module afterwards, and a socket kept only through `closed`
+//   surviving garbage collection
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -515,6 +520,298 @@ describe("options", () => {
   });
 });
 
+describe("hostile inputs (issue 22)", () => {
+  // The error names a rejection may carry: the typings' SocketErrorName, TypeError, RangeError.
+  const ERROR_NAMES = [
+    "InvalidUrl", "InvalidProtocol", "Security", "ConnectFailed", "Timeout", "InvalidCloseCode",
+    "ReasonTooLong", "NotOpen", "ConnectionLost", "IdleTimeout", "ReceiveQueueFull", "Unsupported",
+    "Js", "TypeError", "RangeError",
+  ];
+
+
+  /** After the hostile calls, a normal connect and echo still work. */
+  async function assertAlive() {
+    const echo = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      await s.send("alive");
+      await s.send(new Uint8Array([1, 2, 3]));
+      const got = [(await s.next()).value, [...(await s.next()).value]];
+      await s.close();
+      return got;
+    });
+    assert.deepEqual(echo, ["alive", [1, 2, 3]]);
+  }
+
+  function assertRejects(r, name, kind) {
+    const o = r[name];
+    assert.ok(!o.threw, `${name} must reject, not throw: ${JSON.stringify(o.threw)}`);
+    assert.equal(o.ok, false, `${name} must reject`);
+    assert.equal(o.error.name, kind, `${name}: ${JSON.stringify(o.error)}`);
+  }
+
+  test("protocols: a 2^32-1 long, sparse, revoked or throwing array rejects with a typed error", async () => {
+    const r = await run(async ({ ws }) => {
+      const url = `${ws}/echo`;
+      const { proxy, revoke } = Proxy.revocable([], {});
+      revoke();
+      const throwing = new Proxy(["a"], { get() { throw new Error("boom"); } });
+      return attemptAll([
+        ["2^32-1 holes", () => lib.Socket.connect(url, { protocols: new Array(2 ** 32 - 1) })],
+        ["1025 names", () => lib.Socket.connect(url, { protocols: Array.from({ length: 1025 }, (_, i) => `p${i}`) })],
+        ["a hole", () => lib.Socket.connect(url, { protocols: ["a", , "b"] })],
+        ["revoked proxy", () => lib.Socket.connect(url, { protocols: proxy })],
+        ["throwing proxy", () => lib.Socket.connect(url, { protocols: throwing })],
+      ]);
+    });
+    assertRejects(r, "2^32-1 holes", "RangeError");
+    assert.match(r["2^32-1 holes"].error.message, /^options\.protocols has 4294967295 entries, more than the 1024 allowed$/);
+    assertRejects(r, "1025 names", "RangeError");
+    assertRejects(r, "a hole", "TypeError");
+    assertRejects(r, "revoked proxy", "TypeError");
+    assertRejects(r, "throwing proxy", "TypeError");
+    assert.match(r["throwing proxy"].error.message, /^options\.protocols(\.length)? could not be read: .*boom/);
+    await assertAlive();
+  });
+
+  test("durations must be 1 to 2147483647 ms: RangeError otherwise", async () => {
+    const r = await run(async ({ ws }) => {
+      const url = `${ws}/echo`;
+      const cases = {
+        "heartbeat.interval 0.0001": { heartbeat: { interval: 0.0001, message: "x" } },
+        "heartbeat.interval 2^31": { heartbeat: { interval: 2 ** 31, message: "x" } },
+        "idleTimeout 0": { idleTimeout: 0 },
+        "idleTimeout -0": { idleTimeout: -0 },
+        "idleTimeout 1e300": { idleTimeout: 1e300 },
+        "connectTimeout 0": { connectTimeout: 0 },
+        "connectTimeout 0.5": { connectTimeout: 0.5 },
+        "connectTimeout NaN": { connectTimeout: NaN },
+        "connectTimeout -Infinity": { connectTimeout: -Infinity },
+      };
+      return attemptAll(
+        Object.entries(cases).map(([name, options]) => [name, () => lib.Socket.connect(url, options)]),
+      );
+    });
+    for (const name of Object.keys(r)) assertRejects(r, name, "RangeError");
+    assert.match(
+      r["heartbeat.interval 0.0001"].error.message,
+      /^options\.heartbeat\.interval must be from 1 to 2147483647 milliseconds, not 0\.0001$/,
+    );
+    assert.match(r["idleTimeout 0"].error.message, /^options\.idleTimeout must be from 1 to 2147483647 milliseconds, not 0$/);
+    await assertAlive();
+  });
+
+  test("binary data is copied by its real size, whatever its own properties claim", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const closed = s.closed;
+      const pattern = (n) => new Uint8Array(n).map((_, i) => (i * 13 + 7) & 0xff);
+      // A shorter `length` once made the glue allocate less than it then copied.
+      const short = pattern(4096);
+      Object.defineProperty(short, "length", { value: 1 });
+      const long = pattern(16);
+      Object.defineProperty(long, "length", { value: 2 ** 31 });
+      const fakeBuffer = pattern(8).buffer;
+      Object.defineProperty(fakeBuffer, "byteLength", { value: 64 });
+      const view = new DataView(pattern(32).buffer, 4, 8);
+      Object.defineProperty(view, "byteLength", { get() { throw new Error("boom"); } });
+      const offset = pattern(32).subarray(8, 12);
+      Object.defineProperty(offset, "byteOffset", { value: 1e9 });
+      Object.defineProperty(offset, "buffer", { value: new ArrayBuffer(1) });
+      const inputs = { short, long, fakeBuffer, view, offset };
+      const out = await attemptAll(Object.entries(inputs).map(([name, data]) => [name, () => s.send(data)]));
+      out.echoes = [];
+      for (const name of Object.keys(inputs)) {
+        if (out[name].ok) out.echoes.push(hex((await s.next()).value));
+      }
+      const notViews = await attemptAll([
+        ["typed array prototype", () => s.send(Object.create(Uint8Array.prototype))],
+        ["proxy of a Uint8Array", () => s.send(new Proxy(new Uint8Array(4), {}))],
+        ["throwing proxy", () => s.send(new Proxy({}, { getPrototypeOf() { throw new Error("boom"); } }))],
+      ]);
+      Object.assign(out, notViews);
+      out.stateBeforeFree = s.state;
+      try {
+        s.free();
+        out.freed = true;
+      } catch (e) {
+        out.freed = describeError(e);
+      }
+      out.closedAfterFree = await closed;
+      return out;
+    });
+    for (const name of ["short", "long", "fakeBuffer", "view", "offset"]) {
+      assert.ok(!r[name].threw, `${name} must not throw: ${JSON.stringify(r[name].threw)}`);
+      assert.equal(r[name].ok, true, `${name}: ${JSON.stringify(r[name])}`);
+    }
+    const hexOf = (n, from = 0, to = n) =>
+      Array.from({ length: to - from }, (_, j) => (((from + j) * 13 + 7) & 0xff).toString(16).padStart(2, "0")).join("");
+    assert.deepEqual(r.echoes, [hexOf(4096), hexOf(16), hexOf(8), hexOf(32, 4, 12), hexOf(32, 8, 12)]);
+    for (const name of ["typed array prototype", "proxy of a Uint8Array", "throwing proxy"]) {
+      assertRejects(r, name, "TypeError");
+    }
+    assert.equal(r.stateBeforeFree, "open");
+    assert.equal(r.freed, true, "free() works after hostile sends");
+    assert.deepEqual(r.closedAfterFree, { code: 1000, reason: "", wasClean: true });
+    await assertAlive();
+  });
+
+  test("shared buffers are sent, also where SharedArrayBuffer is not a global", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+      const view = new Uint8Array(memory.buffer, 16, 4);
+      view.set([9, 8, 7, 6]);
+      const out = await attemptAll([["view", () => s.send(view)], ["buffer", () => s.send(memory.buffer)]]);
+      out.global = typeof SharedArrayBuffer;
+      if (out.view.ok) out.echo = [...(await s.next()).value];
+      if (out.buffer.ok) out.bufferEcho = (await s.next()).value.length;
+      await s.close();
+      return out;
+    });
+    assert.equal(r.view.ok, true, JSON.stringify(r.view));
+    assert.equal(r.buffer.ok, true, JSON.stringify(r.buffer));
+    assert.deepEqual(r.echo, [9, 8, 7, 6]);
+    assert.equal(r.bufferEcho, 65536);
+  });
+
+  test("a payload larger than wasm memory can hold rejects with RangeError", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      let huge;
+      try {
+        huge = new Uint8Array(2 ** 31 + 8); // zero pages: never touched, so cheap
+      } catch (e) {
+        return { skipped: describeError(e) };
+      }
+      const out = await attemptAll([
+        ["send", () => s.send(huge)],
+        ["heartbeat", () => lib.Socket.connect(`${ws}/echo`, { heartbeat: { interval: 1000, message: huge } })],
+      ]);
+      huge = null;
+      out.state = s.state;
+      await s.send("after");
+      out.echo = (await s.next()).value;
+      await s.close();
+      return out;
+    });
+    assert.ok(!r.skipped, `the browser cannot make a 2 GiB buffer: ${JSON.stringify(r.skipped)}`);
+    assertRejects(r, "send", "RangeError");
+    assert.match(r.send.error.message, /^send data of 2147483656 bytes does not fit in wasm memory$/);
+    assertRejects(r, "heartbeat", "RangeError");
+    assert.equal(r.state, "open");
+    assert.equal(r.echo, "after");
+  });
+
+  test("seeded fuzz: every call settles with a typed error or a value, never throws or traps", async () => {
+    const seed = Number(process.env.FUZZ_SEED ?? 20261206);
+    const count = Number(process.env.FUZZ_COUNT ?? 4000);
+    const started = Date.now();
+    const r = await run(
+      async ({ ws, seed, count, names }) => {
+        const allowed = new Set(names);
+        const rand = hostile.rng(seed);
+        const failures = [];
+        const tally = { calls: 0, resolved: 0, rejected: {}, byMethod: {} };
+        const settle = (p) =>
+          Promise.race([
+            p.then((v) => ({ ok: true, v }), (e) => ({ ok: false, e })),
+            new Promise((done) => setTimeout(() => done({ timeout: true }), 5000)),
+          ]);
+        let s = await lib.Socket.connect(`${ws}/echo`);
+        for (let i = 0; i < count; i++) {
+          const method = rand.pick(["connect", "connect", "connect url", "send", "send", "close", "flush"]);
+          let args;
+          let call;
+          switch (method) {
+            case "connect":
+              args = [`${ws}/echo`, hostile.options(rand)];
+              call = () => lib.Socket.connect(...args);
+              break;
+            case "connect url":
+              args = [hostile.value(rand), { connectTimeout: 2000 }];
+              call = () => lib.Socket.connect(...args);
+              break;
+            case "send":
+              args = [hostile.value(rand)];
+              call = () => s.send(...args);
+              break;
+            case "close":
+              args = [hostile.value(rand), rand.chance(0.5) ? hostile.value(rand) : "bye"];
+              call = () => s.close(...args);
+              break;
+            default:
+              args = [hostile.value(rand)];
+              call = () => s.flush(...args);
+          }
+          tally.calls += 1;
+          tally.byMethod[method] = (tally.byMethod[method] ?? 0) + 1;
+          const report = (what) => failures.push({ i, method, args: args.map(hostile.label), ...what });
+          let p;
+          try {
+            p = call();
+          } catch (e) {
+            report({ threw: describeError(e) });
+            continue;
+          }
+          if (!(p instanceof Promise)) {
+            report({ notAPromise: hostile.label(p) });
+            continue;
+          }
+          const o = await settle(p);
+          if (o.timeout) {
+            report({ timeout: true });
+          } else if (o.ok) {
+            tally.resolved += 1;
+            if (o.v instanceof lib.Socket) await o.v.close().catch(() => {});
+          } else {
+            const name = o.e?.name;
+            tally.rejected[name] = (tally.rejected[name] ?? 0) + 1;
+            if (!(o.e instanceof Error) || !allowed.has(name)) report({ rejected: describeError(o.e) });
+          }
+          if (s.state !== "open") s = await lib.Socket.connect(`${ws}/echo`);
+        }
+        await s.close();
+        return { failures: failures.slice(0, 10), failureCount: failures.length, tally };
+      },
+      { seed, count, names: ERROR_NAMES },
+    );
+    console.log(`fuzz seed ${seed}: ${count} calls in ${Date.now() - started} ms: ${JSON.stringify(r.tally)}`);
+    assert.equal(r.failureCount, 0, JSON.stringify(r.failures, null, 1));
+    await assertAlive();
+  });
+
+  test("a socket reachable only through its `closed` promise stays open through garbage collection", async () => {
+    await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      window.gcProbe = { weak: new WeakRef(s), closed: s.closed, settled: null };
+      window.gcProbe.closed.then((result) => (window.gcProbe.settled = result));
+    });
+    const cdp = await browser.context.newCDPSession(page);
+    for (let i = 0; i < 3; i++) {
+      await cdp.send("HeapProfiler.collectGarbage");
+      await page.evaluate(() => new Promise((done) => setTimeout(done, 100)));
+    }
+    await cdp.detach();
+    const r = await page.evaluate(async () => {
+      await new Promise((done) => setTimeout(done, 300));
+      const s = window.gcProbe.weak.deref();
+      const out = { settled: window.gcProbe.settled, alive: s !== undefined };
+      if (s) {
+        out.state = s.state;
+        out.closed = await s.close(4000, "done");
+        out.closedPromise = await window.gcProbe.closed;
+      }
+      delete window.gcProbe;
+      return out;
+    });
+    assert.equal(r.settled, null, `the connection closed by itself: ${JSON.stringify(r.settled)}`);
+    assert.equal(r.alive, true);
+    assert.equal(r.state, "open");
+    assert.deepEqual(r.closed, { code: 4000, reason: "done", wasClean: true });
+    assert.deepEqual(r.closedPromise, r.closed);
+  });
+});
+
 describe("errors", () => {
   /**
    * Runs `fn(lib, args)` in the page and returns the error its promise rejected with.
@@ -704,17 +1001,7 @@ describe("errors", () => {
         "close(1000, 5)": () => s.close(1000, 5),
         "close(1000, {})": () => s.close(1000, {}),
       };
-      const out = {};
-      for (const [name, call] of Object.entries(cases)) {
-        let promise;
-        try {
-          promise = call();
-        } catch (e) {
-          out[name] = { threw: describeError(e) };
-          continue;
-        }
-        out[name] = await outcome(promise);
-      }
+      const out = await attemptAll(Object.entries(cases));
       out.stateAfter = s.state;
       await s.send("fine");
       out.echo = (await s.next()).value;

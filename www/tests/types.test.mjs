@@ -29,7 +29,7 @@ test("the .d.ts types a TypeScript user's code correctly (tsc --strict)", () => 
         lib: ["es2022", "dom", "dom.iterable", "esnext.disposable"],
         skipLibCheck: false,
         types: [],
-        paths: { "wasm-websocket": [join(pkg, "wasm_websocket.d.ts")] },
+        paths: { "wasm-websocket-js": [join(pkg, "wasm_websocket.d.ts")] },
       },
       files: [join(here, "types", "usage.ts")],
     };

@@ -1,4 +1,4 @@
-//! `cargo xtask demo`: build the npm package (wasm-pack, feature `js`), put it next to the
+//! `cargo xtask demo`: build the npm package (wasm-pack, crate `npm/`), put it next to the
 //! demo page, and serve both from the test peer, which also answers the page's WebSocket
 //! routes on the same port.
 //!
@@ -19,7 +19,7 @@ use crate::util::{bail, describe_status, header, target_dir, workspace_root, Cmd
 pub const USAGE: &str = "\
 usage: cargo xtask demo [--port P] [--no-install]
 
-Builds the npm package (wasm-pack, --target web, feature `js`) and the test peer (release),
+Builds the npm package (wasm-pack, --target web, crate npm/) and the test peer (release),
 serves the demo page (www/) with the package at /pkg/ and the peer's WebSocket routes on
 http://127.0.0.1:P/, prints the URL and runs until interrupted (Ctrl-C).
 
@@ -128,7 +128,7 @@ pub fn prepare_site(root: &Path, mode: Mode) -> Result<Site> {
     header("install what is missing (package build)");
     let tools = ensure_package_tools(root, mode)?;
 
-    header("build the npm package (wasm-pack --target web --features js)");
+    header("build the npm package (wasm-pack build npm --target web)");
     let dir = target_dir(root).join("www");
     let pkg = dir.join("pkg");
     build_package(root, &tools, "web", &pkg)?;
@@ -247,7 +247,7 @@ fn ensure_wasm_opt(root: &Path, mode: Mode) -> Result<Option<PathBuf>> {
     Ok(Some(bin))
 }
 
-/// `wasm-pack build --release --target TARGET --features js` into `out`, then the package's
+/// `wasm-pack build --release --target TARGET` of the crate in `npm/` into `out`, then the package's
 /// README is replaced by `www/README.md` (the npm usage; the crate's README is for Rust).
 pub fn build_package(root: &Path, tools: &PackageTools, target: &str, out: &Path) -> Result<()> {
     let mut cmd = Cmd::new(&tools.wasm_pack)
@@ -261,9 +261,7 @@ pub fn build_package(root: &Path, tools: &PackageTools, target: &str, out: &Path
             "--out-dir",
         ])
         .arg(out)
-        // wasm-pack passes everything from the first argument it does not know on to cargo.
-        .args(["--features", "js"])
-        .cwd(root);
+        .cwd(root.join("npm"));
     if let Some(dir) = &tools.wasm_opt_dir {
         let mut paths = vec![dir.clone()];
         paths.extend(std::env::split_paths(
@@ -307,9 +305,9 @@ pub fn check_package(pkg: &Path) -> Result<()> {
     }
     let manifest = fs::read_to_string(pkg.join("package.json"))
         .map_err(|e| Error::new(format!("reading {}/package.json: {e}", pkg.display())))?;
-    if !manifest.contains("\"name\": \"wasm-websocket\"") {
+    if !manifest.contains("\"name\": \"wasm-websocket-js\"") {
         bail!(
-            "{}/package.json does not name the package `wasm-websocket`",
+            "{}/package.json does not name the package `wasm-websocket-js`",
             pkg.display()
         );
     }

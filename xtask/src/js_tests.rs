@@ -44,7 +44,7 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
     setup::ensure_apt(&Browser::Chromium.apt_needs()[..1], mode)?;
     let site = demo::prepare_site(root, mode)?;
 
-    header("build the npm package (wasm-pack --target bundler --features js)");
+    header("build the npm package (wasm-pack build npm --target bundler)");
     let bundler = target_dir(root).join("pkg-bundler");
     demo::build_package(root, &site.tools, "bundler", &bundler)?;
 

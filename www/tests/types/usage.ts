@@ -7,7 +7,7 @@ import init, {
   type Message,
   type SocketError,
   type SocketState,
-} from "wasm-websocket";
+} from "wasm-websocket-js";
 
 export async function usage(): Promise<void> {
   await init();

@@ -1,10 +1,11 @@
-//! The JavaScript API of the npm package `wasm-websocket` (cargo feature `js`).
+//! The JavaScript API of the npm package `wasm-websocket-js`: the Rust crate
+//! [`wasm_websocket`] for JS users.
 //!
-//! `wasm-pack build --target web --features js` turns this module into an ES module whose
-//! `Socket` class wraps [`WebSocket`] for JS users:
+//! `wasm-pack build npm --target web` turns this crate into an ES module whose `Socket`
+//! class wraps [`WebSocket`]:
 //!
 //! ```js
-//! import init, { Socket } from "wasm-websocket";
+//! import init, { Socket } from "wasm-websocket-js";
 //! await init();
 //! const ws = await Socket.connect("wss://example.org/chat", { highWaterMark: 1 << 20 });
 //! await ws.send("hello");                  // resolves once accepted under the high-water mark
@@ -34,125 +35,28 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use futures_sink::Sink;
-use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, SharedArrayBuffer, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::{
-    Backend, BinaryType, CloseCode, CloseEvent, Error, Handle, Message, WebSocket,
+use wasm_websocket::{
+    Backend, BinaryType, Builder, CloseCode, CloseEvent, Error, Handle, Message, WebSocket,
     DEFAULT_HIGH_WATER_MARK,
 };
 
+// The hand-written part of the package's `.d.ts`: the types that wasm-bindgen cannot derive
+// from the Rust signatures. It is a real TypeScript file so that editors and `tsc` check it.
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = r#"
-/** A received message: text frames as `string`, binary frames as `Uint8Array`. */
-export type Message = string | Uint8Array;
-
-/** What `send` accepts: text, or the bytes of an `ArrayBuffer` or of any view on one. */
-export type SendData = string | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
-
-/** The connection state, mirroring the browser's `readyState`. */
-export type SocketState = "connecting" | "open" | "closing" | "closed";
-
-/** How the browser delivers binary frames before they become `Uint8Array`s. */
-export type BinaryType = "arraybuffer" | "blob";
-
-/** Options of `Socket.connect`. Every field is optional. */
-export interface ConnectOptions {
-  /** Subprotocols to offer, in order of preference (RFC 6455 tokens, no duplicates). */
-  protocols?: string | string[];
-  /** `"arraybuffer"` (default, faster) or `"blob"`; messages are `Uint8Array` either way. */
-  binaryType?: BinaryType;
-  /** Bytes of `bufferedAmount` above which `send` waits (default 1 MiB, `Infinity` = never). */
-  highWaterMark?: number;
-  /** Milliseconds to wait for the connection to open before failing with `Timeout`. */
-  connectTimeout?: number;
-  /**
-   * Milliseconds without a received message after which the connection counts as lost: it
-   * is closed (1000, "idle timeout") and iteration throws `IdleTimeout` after the messages
-   * already received.
-   */
-  idleTimeout?: number;
-  /**
-   * Sends `message` after `interval` milliseconds (up to 1.25 intervals) without a send.
-   * Browsers cannot send ping frames, so this is an application message.
-   */
-  heartbeat?: { interval: number; message: SendData };
-  /**
-   * Bounds the messages and bytes received but not yet iterated (each unbounded if
-   * absent). Past a bound the socket is closed with code 4009 and iteration throws
-   * `ReceiveQueueFull` after the queued messages.
-   */
-  maxQueued?: { messages?: number; bytes?: number };
-  /**
-   * `"classic"` (default): the `WebSocket` object. `"stream"`: `WebSocketStream`, which
-   * reads from the network only while you iterate (rejects with `Unsupported` where the
-   * browser lacks it). `"auto"`: `"stream"` where available, else `"classic"`.
-   */
-  backend?: "classic" | "stream" | "auto";
-}
-
-/** How a connection ended: the fields of the browser's `CloseEvent`. */
-export interface CloseResult {
-  /** The close code (1005: the peer sent no code; 1006: abnormal end, e.g. network failure). */
-  code: number;
-  /** The close reason (may be empty). */
-  reason: string;
-  /** Whether the closing handshake completed. */
-  wasClean: boolean;
-}
-
-/** The `name` of every error the package rejects with (besides `TypeError`/`RangeError`). */
-export type SocketErrorName =
-  | "InvalidUrl"
-  | "InvalidProtocol"
-  | "Security"
-  | "ConnectFailed"
-  | "Timeout"
-  | "InvalidCloseCode"
-  | "ReasonTooLong"
-  | "NotOpen"
-  | "ConnectionLost"
-  | "IdleTimeout"
-  | "ReceiveQueueFull"
-  | "Unsupported"
-  | "Js";
-
-/**
- * An error of the package: a plain `Error` whose `name` says what went wrong and whose
- * extra fields depend on the name. Narrow it with `switch (e.name)`.
- */
-export type SocketError =
-  | (Error & { name: "InvalidUrl"; url: string })
-  | (Error & { name: "InvalidProtocol"; protocol: string })
-  | (Error & { name: "Security" })
-  | (Error & { name: "ConnectFailed" } & CloseResult)
-  | (Error & { name: "Timeout" })
-  | (Error & { name: "InvalidCloseCode"; code: number })
-  | (Error & { name: "ReasonTooLong"; len: number })
-  | (Error & { name: "NotOpen"; state: SocketState })
-  | (Error & { name: "ConnectionLost" } & CloseResult)
-  | (Error & { name: "IdleTimeout" })
-  | (Error & { name: "ReceiveQueueFull"; messages: number; bytes: number })
-  | (Error & { name: "Unsupported"; feature: string })
-  | (Error & { name: "Js"; jsName: string });
-
-export interface Socket extends AsyncIterable<Message> {
-  /**
-   * Returns the socket itself: `for await (const msg of ws)` receives every message in
-   * order. The loop ends after a clean close and throws `ConnectionLost` after an unclean
-   * one. Leaving the loop early (`break`) does not close the socket.
-   */
-  [Symbol.asyncIterator](): AsyncIterator<Message, undefined>;
-}
-"#;
+const TS_TYPES: &'static str = include_str!("types.d.ts");
 
 /// A connected WebSocket for JS users. Create one with `Socket.connect`.
 ///
 /// Backed by the Rust crate's `WebSocket`: sends wait while `bufferedAmount` is above the
 /// high-water mark, sends on a closing or closed socket reject with `NotOpen` instead of
 /// being dropped silently, and an unclean close ends iteration with `ConnectionLost`.
+/// Like the browser's `WebSocket`, an open socket is not closed by garbage collection; it
+/// lives until `close()`, `free()`, the server or the network ends it.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Socket {
@@ -193,6 +97,7 @@ impl Socket {
         eager(async move {
             let (connect, high_water_mark) = connecting;
             let ws = connect.await.map_err(|e| error_to_js(&e))?;
+            let closed = ws.handle().closed();
             let socket = Socket {
                 core: Rc::new(Core {
                     handle: ws.handle(),
@@ -205,6 +110,16 @@ impl Socket {
             };
             let value = JsValue::from(socket);
             install_async_iterator(&value);
+            // Like the browser's own WebSocket, an open connection is not closed by garbage
+            // collection: this task holds the JS object until the connection has closed, so
+            // an app that keeps only `closed` (or an iteration) keeps it open. The task is
+            // in turn held by the socket's listeners, which the browser keeps while the
+            // connection is open. `close()` and `free()` still end it at once.
+            let keep = value.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                closed.await;
+                drop(keep);
+            });
             Ok(value)
         })
     }
@@ -618,12 +533,13 @@ fn describe(value: &JsValue) -> String {
         return "null".into();
     }
     if value.is_object() {
-        // Reflect never throws here, not even for a Proxy or a null-prototype object.
+        // `Reflect.get` is bound with `catch`: a Proxy trap or getter that throws only
+        // costs the name.
         let name = Reflect::get(value, &JsValue::from_str("constructor"))
             .ok()
             .filter(|constructor| constructor.is_function())
             .and_then(|constructor| Reflect::get(&constructor, &JsValue::from_str("name")).ok())
-            .and_then(|name| name.as_string())
+            .and_then(|name| short_string(&name))
             .filter(|name| !name.is_empty());
         if let Some(name) = name {
             return name;
@@ -635,61 +551,215 @@ fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| "value".into())
 }
 
-/// The bytes of `length` bytes at `offset` in `buffer` (an `ArrayBuffer` or a
-/// `SharedArrayBuffer`). An empty range is not read at all, so a detached buffer (whose
-/// length is 0) gives an empty message instead of an exception.
-fn bytes_of(buffer: &JsValue, offset: f64, length: f64) -> Vec<u8> {
-    if length < 1.0 {
-        return Vec::new();
+// ---------------------------------------------------------------------------------------
+// Reading JS values without running into JS exceptions
+//
+// A JS exception thrown while wasm is on the stack unwinds through it without running
+// destructors: wasm-bindgen's borrow of the `Socket` stays taken (later calls and `free()`
+// fail, the socket is never closed), and so do our own `RefCell` borrows. So every JS call
+// made on a value that comes from the caller either cannot run the caller's code (intrinsic
+// accessors with brand checks, `typeof`-based checks) or is bound with `catch`.
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Array.isArray`, which throws for a revoked Proxy.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+
+    /// Calls `getter` with `this` set to `target` (an intrinsic accessor on any value).
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = apply)]
+    fn apply_getter(getter: &JsValue, target: &JsValue, args: &Array) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = getOwnPropertyDescriptor)]
+    fn own_descriptor(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = getPrototypeOf)]
+    fn prototype_of(value: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The built-in accessors that read a buffer's or a view's internal slots. Unlike
+/// `value.byteLength`, they cannot be shadowed by the value's own properties, run no user
+/// code (not even for a Proxy) and throw a TypeError for anything of another type.
+struct Intrinsics {
+    array_buffer_byte_length: JsValue,
+    /// `None` where the page has no `SharedArrayBuffer` constructor.
+    shared_array_buffer_byte_length: Option<JsValue>,
+    typed_array_buffer: JsValue,
+    typed_array_byte_offset: JsValue,
+    typed_array_byte_length: JsValue,
+    data_view_buffer: JsValue,
+    data_view_byte_offset: JsValue,
+    data_view_byte_length: JsValue,
+    no_args: Array,
+}
+
+impl Intrinsics {
+    fn load() -> Option<Intrinsics> {
+        let getter = |prototype: &JsValue, key: &str| -> Option<JsValue> {
+            let descriptor = own_descriptor(prototype, key).ok()?;
+            let get = Reflect::get(&descriptor, &JsValue::from_str("get")).ok()?;
+            get.is_function().then_some(get)
+        };
+        let array_buffer = prototype_of(&ArrayBuffer::new(0)).ok()?;
+        // %TypedArray%.prototype, the prototype of Uint8Array.prototype and its siblings.
+        let typed_array =
+            prototype_of(&prototype_of(&Uint8Array::new_with_length(0)).ok()?).ok()?;
+        let data_view = prototype_of(&js_sys::DataView::new(&ArrayBuffer::new(0), 0, 0)).ok()?;
+        let shared_array_buffer =
+            shared_array_buffer_prototype().and_then(|prototype| getter(&prototype, "byteLength"));
+        Some(Intrinsics {
+            array_buffer_byte_length: getter(&array_buffer, "byteLength")?,
+            shared_array_buffer_byte_length: shared_array_buffer,
+            typed_array_buffer: getter(&typed_array, "buffer")?,
+            typed_array_byte_offset: getter(&typed_array, "byteOffset")?,
+            typed_array_byte_length: getter(&typed_array, "byteLength")?,
+            data_view_buffer: getter(&data_view, "buffer")?,
+            data_view_byte_offset: getter(&data_view, "byteOffset")?,
+            data_view_byte_length: getter(&data_view, "byteLength")?,
+            no_args: Array::new(),
+        })
     }
-    let (Some(offset), Some(length)) = (to_u32(offset), to_u32(length)) else {
-        return Vec::new();
-    };
-    crate::message::bytes_of(&Uint8Array::new_with_byte_offset_and_length(
-        buffer, offset, length,
+
+    /// `getter` applied to `value`: `None` if it threw (`value` has another type).
+    fn read(&self, getter: &JsValue, value: &JsValue) -> Option<JsValue> {
+        apply_getter(getter, value, &self.no_args).ok()
+    }
+
+    fn read_number(&self, getter: &JsValue, value: &JsValue) -> Option<f64> {
+        self.read(getter, value).and_then(|v| v.as_f64())
+    }
+
+    /// `(buffer, byte offset, byte length)` of an `ArrayBuffer`, a `SharedArrayBuffer` or a
+    /// view on one, as the engine knows them; `None` for any other value. A detached or
+    /// out-of-bounds view covers 0 bytes.
+    fn binary_parts(&self, data: &JsValue) -> Option<(JsValue, f64, f64)> {
+        // `isView` checks an internal slot: no user code, false for a Proxy.
+        if ArrayBuffer::is_view(data) {
+            if let Some(length) = self.read_number(&self.typed_array_byte_length, data) {
+                let offset = self.read_number(&self.typed_array_byte_offset, data)?;
+                let buffer = self.read(&self.typed_array_buffer, data)?;
+                return Some((buffer, offset, length));
+            }
+            let buffer = self.read(&self.data_view_buffer, data)?;
+            // A DataView on a detached buffer throws for its offset and length.
+            return Some(
+                match (
+                    self.read_number(&self.data_view_byte_offset, data),
+                    self.read_number(&self.data_view_byte_length, data),
+                ) {
+                    (Some(offset), Some(length)) => (buffer, offset, length),
+                    _ => (buffer, 0.0, 0.0),
+                },
+            );
+        }
+        if let Some(length) = self.read_number(&self.array_buffer_byte_length, data) {
+            return Some((data.clone(), 0.0, length));
+        }
+        let shared = self.shared_array_buffer_byte_length.as_ref()?;
+        let length = self.read_number(shared, data)?;
+        Some((data.clone(), 0.0, length))
+    }
+}
+
+thread_local! {
+    static INTRINSICS: Option<Intrinsics> = Intrinsics::load();
+}
+
+/// `SharedArrayBuffer.prototype`. Without cross-origin isolation the constructor is not a
+/// global, yet shared WebAssembly memory still hands out such buffers.
+fn shared_array_buffer_prototype() -> Option<JsValue> {
+    let constructor = Reflect::get(&js_sys::global(), &"SharedArrayBuffer".into()).ok()?;
+    if constructor.is_function() {
+        return Reflect::get(&constructor, &"prototype".into()).ok();
+    }
+    let descriptor = Object::new();
+    set(&descriptor, "initial", &JsValue::from(0));
+    set(&descriptor, "maximum", &JsValue::from(0));
+    set(&descriptor, "shared", &JsValue::TRUE);
+    let memory = js_sys::WebAssembly::Memory::new(&descriptor).ok()?;
+    prototype_of(&memory.buffer()).ok()
+}
+
+/// The largest allocation wasm32 can make (`isize::MAX` bytes).
+const MAX_ALLOCATION: f64 = i32::MAX as f64;
+
+/// The `RangeError` for data that cannot be copied into wasm memory.
+fn too_large(what: &str, bytes: f64) -> JsValue {
+    range_error(&format!(
+        "{what} of {bytes} bytes does not fit in wasm memory"
     ))
+}
+
+/// Copies `length` bytes at `offset` in `buffer` into wasm memory. The sizes are the
+/// engine's own (from [`Intrinsics::binary_parts`]), and the allocation is checked first:
+/// data larger than wasm memory can grow to is a `RangeError`, not a trap in `malloc`.
+fn copy_bytes(buffer: &JsValue, offset: f64, length: f64) -> Result<Vec<u8>, JsValue> {
+    if length < 1.0 {
+        // Also what a detached buffer reports; nothing to read.
+        return Ok(Vec::new());
+    }
+    if length > MAX_ALLOCATION {
+        return Err(too_large("send data", length));
+    }
+    let (Some(offset), Some(len)) = (to_u32(offset), to_u32(length)) else {
+        return Err(too_large("send data", length));
+    };
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(len as usize)
+        .map_err(|_| too_large("send data", length))?;
+    bytes.resize(len as usize, 0);
+    // Cannot throw: the range lies inside the buffer, as the engine reported it just now,
+    // and no user code ran since.
+    let view = Uint8Array::new_with_byte_offset_and_length(buffer, offset, len);
+    view.copy_to(&mut bytes);
+    Ok(bytes)
 }
 
 fn to_u32(value: f64) -> Option<u32> {
     (value.is_finite() && value >= 0.0 && value <= f64::from(u32::MAX)).then_some(value as u32)
 }
 
-fn number_field(object: &JsValue, key: &str) -> f64 {
-    Reflect::get(object, &JsValue::from_str(key))
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0)
+/// Strings longer than this (in UTF-16 units) are checked against the memory that is left
+/// before wasm-bindgen copies them (its allocation failure is a trap).
+const LARGE_STRING: u32 = 1 << 20;
+
+/// `value` as a Rust string if it is a string of at most 200 UTF-16 units (for error
+/// messages, which quote what they were given).
+fn short_string(value: &JsValue) -> Option<String> {
+    let short = value.is_string() && js_sys::JsString::unchecked_from_js_ref(value).length() <= 200;
+    short.then(|| value.as_string()).flatten()
 }
 
+/// `value` as a Rust string if it is a JS string: wasm-bindgen's copy of a string that does
+/// not fit in wasm memory would trap, so a long one is measured first (`what` names it in
+/// the `RangeError`).
+fn checked_string(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
+    if !value.is_string() {
+        return Ok(None);
+    }
+    // The length of a string primitive cannot be faked.
+    let units = js_sys::JsString::unchecked_from_js_ref(value).length();
+    if units > LARGE_STRING {
+        // UTF-8 takes at most 3 bytes per UTF-16 unit. Reserving that much and letting it
+        // go leaves room for wasm-bindgen's own allocation.
+        let worst = f64::from(units) * 3.0;
+        if worst > MAX_ALLOCATION || Vec::<u8>::new().try_reserve_exact(worst as usize).is_err() {
+            return Err(too_large(what, worst));
+        }
+    }
+    Ok(value.as_string())
+}
+
+/// The message for `send(data)` (or a heartbeat): a string as text, binary data as bytes.
+/// A `TypeError` for anything else, a `RangeError` for data that wasm memory cannot hold.
 fn message_from_js(data: &JsValue) -> Result<Message, JsValue> {
-    if let Some(text) = data.as_string() {
+    if let Some(text) = checked_string(data, "send text")? {
         return Ok(Message::Text(text));
     }
-    if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
-        return Ok(Message::Binary(crate::message::bytes_of(bytes)));
-    }
-    if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-        return Ok(Message::Binary(bytes_of(
-            buffer,
-            0.0,
-            f64::from(buffer.byte_length()),
-        )));
-    }
-    if let Some(buffer) = data.dyn_ref::<SharedArrayBuffer>() {
-        return Ok(Message::Binary(bytes_of(
-            buffer,
-            0.0,
-            f64::from(buffer.byte_length()),
-        )));
-    }
-    if ArrayBuffer::is_view(data) {
-        // Any typed array or DataView: the bytes it covers.
-        let buffer = Reflect::get(data, &JsValue::from_str("buffer")).unwrap_or(JsValue::NULL);
-        return Ok(Message::Binary(bytes_of(
-            &buffer,
-            number_field(data, "byteOffset"),
-            number_field(data, "byteLength"),
-        )));
+    let parts = INTRINSICS.with(|intrinsics| intrinsics.as_ref()?.binary_parts(data));
+    if let Some((buffer, offset, length)) = parts {
+        return copy_bytes(&buffer, offset, length).map(Message::Binary);
     }
     Err(type_error(&format!(
         "send data must be a string, an ArrayBuffer or an ArrayBufferView such as Uint8Array, not {}",
@@ -704,8 +774,33 @@ fn binary_type_name(binary_type: BinaryType) -> &'static str {
     }
 }
 
-fn option(options: &JsValue, key: &str) -> JsValue {
-    Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+/// `object[key]` (`label` names it in errors). A getter or Proxy trap that throws gives a
+/// `TypeError` saying so, with the thrown value as its `cause`.
+fn option(object: &JsValue, key: &str, label: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(object, &JsValue::from_str(key)).map_err(|thrown| {
+        let error = js_sys::TypeError::new(&format!(
+            "{label} could not be read: {}",
+            thrown_text(&thrown)
+        ));
+        set(&error, "cause", &thrown);
+        error.into()
+    })
+}
+
+/// What a thrown value says: its `message`, or what kind of value it is.
+fn thrown_text(thrown: &JsValue) -> String {
+    if let Some(text) = short_string(thrown) {
+        return text;
+    }
+    if thrown.is_object() {
+        if let Some(message) = Reflect::get(thrown, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|message| short_string(&message))
+        {
+            return message;
+        }
+    }
+    describe(thrown)
 }
 
 /// `object[key]` as a number (`label` names it in errors, `kind` says what was expected):
@@ -717,7 +812,7 @@ fn number_option(
     label: &str,
     kind: &str,
 ) -> Result<Option<(f64, JsValue)>, JsValue> {
-    let value = option(object, key);
+    let value = option(object, key, label)?;
     if value.is_null_or_undefined() {
         return Ok(None);
     }
@@ -738,7 +833,7 @@ fn object_option(
     label: &str,
     shape: &str,
 ) -> Result<Option<JsValue>, JsValue> {
-    let value = option(object, key);
+    let value = option(object, key, label)?;
     if value.is_null_or_undefined() {
         return Ok(None);
     }
@@ -751,16 +846,22 @@ fn object_option(
     Ok(Some(value))
 }
 
+/// The longest duration option, in milliseconds: what `setTimeout` can wait (a longer delay
+/// fires at once in browsers).
+const MAX_MILLIS: f64 = i32::MAX as f64;
+
 /// A duration option in milliseconds (`label` names it in errors): `None` when absent,
-/// a `TypeError` for a non-number, a `RangeError` for NaN, infinities and negatives.
+/// a `TypeError` for a non-number, a `RangeError` for anything outside 1..=[`MAX_MILLIS`]
+/// (0, negatives, NaN, infinities, and fractions of a millisecond, which timers cannot
+/// keep apart from 0).
 fn millis_option(object: &JsValue, key: &str, label: &str) -> Result<Option<Duration>, JsValue> {
     let Some((millis, value)) = number_option(object, key, label, "a number of milliseconds")?
     else {
         return Ok(None);
     };
-    if !(millis.is_finite() && millis >= 0.0) {
+    if !(1.0..=MAX_MILLIS).contains(&millis) {
         return Err(range_error(&format!(
-            "{label} must be a finite number of milliseconds, 0 or more, not {}",
+            "{label} must be from 1 to {MAX_MILLIS} milliseconds, not {}",
             describe_value(&value)
         )));
     }
@@ -791,13 +892,16 @@ fn count_option(
 }
 
 /// Reads `Socket.connect`'s arguments into a builder and the high-water mark it uses.
-fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, usize), JsValue> {
-    let url = match url.as_string() {
+fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(Builder, usize), JsValue> {
+    let url = match checked_string(url, "url")? {
         Some(url) => url,
         // A URL object, or anything else with a string `href`.
         None => match url
             .is_object()
-            .then(|| option(url, "href").as_string())
+            .then(|| option(url, "href", "url.href"))
+            .transpose()?
+            .map(|href| checked_string(&href, "url.href"))
+            .transpose()?
             .flatten()
         {
             Some(href) => href,
@@ -821,23 +925,17 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
         )));
     }
 
-    let protocols = option(options, "protocols");
-    if let Some(one) = protocols.as_string() {
+    let protocols = option(options, "protocols", "options.protocols")?;
+    let is_list = is_array(&protocols).map_err(|thrown| {
+        type_error(&format!(
+            "options.protocols could not be read: {}",
+            thrown_text(&thrown)
+        ))
+    })?;
+    if let Some(one) = checked_string(&protocols, "options.protocols")? {
         builder = builder.protocols([one]);
-    } else if let Some(list) = protocols.dyn_ref::<Array>() {
-        let mut names = Vec::with_capacity(list.length() as usize);
-        for item in list.iter() {
-            match item.as_string() {
-                Some(name) => names.push(name),
-                None => {
-                    return Err(type_error(&format!(
-                        "options.protocols must contain only strings, not {}",
-                        describe(&item)
-                    )))
-                }
-            }
-        }
-        builder = builder.protocols(names);
+    } else if is_list {
+        builder = builder.protocols(protocol_list(&protocols)?);
     } else if !protocols.is_null_or_undefined() {
         return Err(type_error(&format!(
             "options.protocols must be a string or an array of strings, not {}",
@@ -845,8 +943,8 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
         )));
     }
 
-    let binary_type = option(options, "binaryType");
-    match binary_type.as_string().as_deref() {
+    let binary_type = option(options, "binaryType", "options.binaryType")?;
+    match short_string(&binary_type).as_deref() {
         Some("arraybuffer") => builder = builder.binary_type(BinaryType::ArrayBuffer),
         Some("blob") => builder = builder.binary_type(BinaryType::Blob),
         _ if binary_type.is_null_or_undefined() => {}
@@ -883,13 +981,13 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
                 "options.heartbeat.interval must be a number of milliseconds, not undefined",
             ));
         };
-        if interval.is_zero() {
-            return Err(range_error(
-                "options.heartbeat.interval must be more than 0 milliseconds",
-            ));
-        }
-        let message = option(&heartbeat, "message");
-        let message = message_from_js(&message).map_err(|_| {
+        let message = option(&heartbeat, "message", "options.heartbeat.message")?;
+        let message = message_from_js(&message).map_err(|error| {
+            // A RangeError (too large) says what it means already; our TypeError would
+            // name `send` instead of the option.
+            if error.is_instance_of::<js_sys::RangeError>() {
+                return error;
+            }
             type_error(&format!(
                 "options.heartbeat.message must be a string, an ArrayBuffer or an ArrayBufferView, not {}",
                 describe(&message)
@@ -909,8 +1007,8 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
         builder = builder.max_queued(messages.unwrap_or(usize::MAX), bytes.unwrap_or(usize::MAX));
     }
 
-    let backend = option(options, "backend");
-    match backend.as_string().as_deref() {
+    let backend = option(options, "backend", "options.backend")?;
+    match short_string(&backend).as_deref() {
         Some("classic") => builder = builder.backend(Backend::Classic),
         Some("stream") => builder = builder.backend(Backend::Stream),
         Some("auto") => builder = builder.backend(Backend::Auto),
@@ -925,10 +1023,53 @@ fn builder_from_js(url: &JsValue, options: &JsValue) -> Result<(crate::Builder, 
     Ok((builder, high_water_mark))
 }
 
+/// The most subprotocols `options.protocols` may list. Browsers set no bound, but each one
+/// goes into the handshake's header, and the length is checked before anything is read or
+/// allocated (a 2^32-1 long sparse array is one JS expression).
+const MAX_PROTOCOLS: f64 = 1024.0;
+
+/// The strings of the array `list` (possibly a Proxy), read one by one.
+fn protocol_list(list: &JsValue) -> Result<Vec<String>, JsValue> {
+    let length = option(list, "length", "options.protocols.length")?;
+    let Some(length) = length.as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0) else {
+        return Err(type_error(&format!(
+            "options.protocols.length must be a whole number, not {}",
+            describe_value(&length)
+        )));
+    };
+    if length > MAX_PROTOCOLS {
+        return Err(range_error(&format!(
+            "options.protocols has {length} entries, more than the {MAX_PROTOCOLS} allowed"
+        )));
+    }
+    let mut names = Vec::new();
+    for index in 0..length as u32 {
+        let item = Reflect::get(list, &JsValue::from(index)).map_err(|thrown| {
+            type_error(&format!(
+                "options.protocols could not be read: {}",
+                thrown_text(&thrown)
+            ))
+        })?;
+        match checked_string(&item, "options.protocols entry")? {
+            Some(name) => names.push(name),
+            None => {
+                return Err(type_error(&format!(
+                    "options.protocols must contain only strings, not {}",
+                    describe(&item)
+                )))
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// A value as JS would print it in an error message (`1.5`, `NaN`, `"text"`).
 fn describe_value(value: &JsValue) -> String {
-    if let Some(text) = value.as_string() {
-        return format!("{text:?}");
+    if value.is_string() {
+        return match short_string(value) {
+            Some(text) => format!("{text:?}"),
+            None => "a long string".into(),
+        };
     }
     if value.as_f64().is_some() {
         if let Ok(text) = js_sys::Number::unchecked_from_js_ref(value).to_string_with_radix(10) {
@@ -958,7 +1099,7 @@ fn close_args_from_js(code: &JsValue, reason: &JsValue) -> Result<(CloseCode, St
     };
     let reason = if reason.is_null_or_undefined() {
         String::new()
-    } else if let Some(reason) = reason.as_string() {
+    } else if let Some(reason) = checked_string(reason, "close reason")? {
         reason
     } else {
         return Err(type_error(&format!(
@@ -987,7 +1128,7 @@ fn invalid_close_code(code: &JsValue, number: f64) -> JsValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::State;
+    use wasm_websocket::State;
 
     #[test]
     fn variant_names() {
