@@ -37,25 +37,23 @@ pub(crate) fn millis(duration: Duration) -> u32 {
 /// its call has returned.
 #[must_use = "the timer is cleared when dropped"]
 pub(crate) struct Timer {
-    // Held for their `Drop`, which clears the JS timer.
-    _once: Option<Timeout>,
-    _every: Option<Interval>,
+    // A `Timeout` or an `Interval`, held for its `Drop` (which clears the JS timer). Type
+    // erased, so a program that never ticks links no `setInterval`/`clearInterval`.
+    _handle: Box<dyn std::any::Any>,
 }
 
 impl Timer {
     /// Calls `f` once after `ms` milliseconds.
     pub(crate) fn once(ms: u32, f: impl FnOnce() + 'static) -> Timer {
         Timer {
-            _once: Some(Timeout::new(ms, f)),
-            _every: None,
+            _handle: Box::new(Timeout::new(ms, f)),
         }
     }
 
     /// Calls `f` every `ms` milliseconds.
     pub(crate) fn every(ms: u32, f: impl FnMut() + 'static) -> Timer {
         Timer {
-            _once: None,
-            _every: Some(Interval::new(ms, f)),
+            _handle: Box::new(Interval::new(ms, f)),
         }
     }
 }

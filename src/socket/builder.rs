@@ -7,7 +7,7 @@ use crate::core::transport::Transport;
 use crate::error::Error;
 use crate::message::{BinaryType, Message};
 use crate::timer::whole_millis;
-use crate::transport::classic::{self, Classic, ReadBlob};
+use crate::transport::classic::{self, Classic, ReadBlob, SizeOf};
 use crate::transport::stream::StreamSupport;
 
 /// The default high-water mark: 1 MiB of `bufferedAmount`.
@@ -106,6 +106,8 @@ pub struct Builder {
     pub(crate) max_queued: Option<(usize, usize)>,
     /// Set with [`BinaryType::Blob`] only (see [`ReadBlob`]).
     read_blob: Option<ReadBlob>,
+    /// Set by `max_queued` only (see [`SizeOf`]).
+    size_of: Option<SizeOf>,
     #[cfg(feature = "io")]
     pub(crate) io_text: crate::text_policy::TextPolicy,
 }
@@ -123,6 +125,7 @@ impl Builder {
             backend: None,
             max_queued: None,
             read_blob: None,
+            size_of: None,
             #[cfg(feature = "io")]
             io_text: crate::text_policy::TextPolicy::default(),
         }
@@ -241,6 +244,7 @@ impl Builder {
     /// avoids that where the browser supports it, by not reading at all while nobody polls.
     pub fn max_queued(mut self, messages: usize, bytes: usize) -> Self {
         self.max_queued = Some((messages, bytes));
+        self.size_of = Some(classic::size_of);
         self
     }
 
@@ -321,7 +325,9 @@ impl Builder {
                 &self.protocols,
                 self.binary_type,
                 self.read_blob,
-                self.max_queued.map(|(_, bytes)| bytes),
+                self.max_queued
+                    .zip(self.size_of)
+                    .map(|((_, bytes), size_of)| (bytes, size_of)),
             )?)),
         }
     }

@@ -19,19 +19,45 @@ use crate::message::{bytes_of, BinaryType, Message};
 use crate::state::State;
 use crate::timer::Timer;
 
-/// Starts reading a `Blob` message. Reached only through a function pointer that
-/// `Builder::binary_type` stores for [`BinaryType::Blob`], so programs that keep
+/// Starts reading a `Blob` message: `None` if `data` is not a Blob, `Err` with its size
+/// if it passes `limit` (then nothing is read). Reached only through a function pointer
+/// that `Builder::binary_type` stores for [`BinaryType::Blob`], so programs that keep
 /// `ArrayBuffer` link none of it.
-pub(crate) type ReadBlob = fn(&Blob) -> PendingRead;
+pub(crate) type ReadBlob = fn(&JsValue, Option<usize>) -> Option<Result<Incoming, usize>>;
 
-pub(crate) fn read_blob(blob: &Blob) -> PendingRead {
+pub(crate) fn read_blob(data: &JsValue, limit: Option<usize>) -> Option<Result<Incoming, usize>> {
+    let blob = data.dyn_ref::<Blob>()?;
+    let size = blob.size() as usize;
+    if limit.is_some_and(|limit| size > limit) {
+        return Some(Err(size));
+    }
     let read = JsFuture::from(blob.array_buffer());
-    Box::pin(async move {
+    let read: PendingRead = Box::pin(async move {
         read.await
             .map(|buffer| Message::Binary(bytes_of(&Uint8Array::new(&buffer))))
             .map_err(from_js)
-    })
+    });
+    Some(Ok(Incoming::Pending(read, size)))
 }
+
+/// The size of a text or `ArrayBuffer` message before it is copied (for text, its UTF-16
+/// length: UTF-8 takes at least one byte per unit, so it never overstates). Reached only
+/// through a function pointer that `Builder::max_queued` stores, so programs without a
+/// receive limit read no sizes.
+pub(crate) type SizeOf = fn(&JsValue) -> usize;
+
+pub(crate) fn size_of(data: &JsValue) -> usize {
+    if let Some(text) = data.dyn_ref::<JsString>() {
+        text.length() as usize
+    } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+        buffer.byte_length() as usize
+    } else {
+        0
+    }
+}
+
+/// The receive queue's byte limit, and how to read a message's size.
+pub(crate) type ByteLimit = Option<(usize, SizeOf)>;
 
 #[derive(Default)]
 struct Listeners {
@@ -49,15 +75,14 @@ struct Dispatch {
     events: Weak<dyn Events>,
     listeners: Weak<RefCell<Listeners>>,
     read_blob: Option<ReadBlob>,
-    /// The receive queue's byte limit, if any.
-    byte_limit: Option<usize>,
+    byte_limit: ByteLimit,
 }
 
 pub(crate) struct Classic {
     ws: web_sys::WebSocket,
     listeners: Rc<RefCell<Listeners>>,
     read_blob: Option<ReadBlob>,
-    byte_limit: Option<usize>,
+    byte_limit: ByteLimit,
 }
 
 impl Classic {
@@ -67,7 +92,7 @@ impl Classic {
         protocols: &[String],
         binary_type: BinaryType,
         read_blob: Option<ReadBlob>,
-        byte_limit: Option<usize>,
+        byte_limit: ByteLimit,
     ) -> Result<Classic, Error> {
         let ws = match protocols {
             [] => web_sys::WebSocket::new(url),
@@ -106,38 +131,29 @@ impl Dispatch {
 
     /// Copies the message into wasm memory, unless it alone passes the receive queue's
     /// byte limit: then it is never copied, so one oversized message cannot exhaust
-    /// memory. Without a limit no size is read.
+    /// memory.
     fn on_message(&self, events: &dyn Events, event: &MessageEvent) {
         let data = event.data();
-        let refused = |size: usize| self.byte_limit.is_some_and(|limit| size > limit);
-        let item = if data.is_string() {
-            if let Some(text) = self.byte_limit.and(data.dyn_ref::<JsString>()) {
-                // UTF-8 takes at least one byte per UTF-16 unit.
-                let units = text.length() as usize;
-                if refused(units) {
-                    return events.on_refused(units);
-                }
-            }
-            Incoming::Ready(Ok(Message::Text(data.as_string().unwrap_or_default())))
-        } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-            if self.byte_limit.is_some() {
-                let size = buffer.byte_length() as usize;
-                if refused(size) {
-                    return events.on_refused(size);
-                }
-            }
-            Incoming::Ready(Ok(Message::Binary(bytes_of(&Uint8Array::new(buffer)))))
-        } else if let (Some(read_blob), Some(blob)) = (self.read_blob, data.dyn_ref::<Blob>()) {
-            let size = blob.size() as usize;
-            if refused(size) {
+        if let Some((limit, size_of)) = self.byte_limit {
+            let size = size_of(&data);
+            if size > limit {
                 return events.on_refused(size);
             }
-            Incoming::Pending(read_blob(blob), size)
+        }
+        let item = if let Some(text) = data.as_string() {
+            Incoming::Ready(Ok(Message::Text(text)))
+        } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+            Incoming::Ready(Ok(Message::Binary(bytes_of(&Uint8Array::new(buffer)))))
         } else {
-            Incoming::Ready(Err(Error::Js {
-                name: "TypeError".into(),
-                message: "unsupported message data".into(),
-            }))
+            let limit = self.byte_limit.map(|(limit, _)| limit);
+            match self.read_blob.and_then(|read_blob| read_blob(&data, limit)) {
+                Some(Ok(item)) => item,
+                Some(Err(size)) => return events.on_refused(size),
+                None => Incoming::Ready(Err(Error::Js {
+                    name: "TypeError".into(),
+                    message: "unsupported message data".into(),
+                })),
+            }
         };
         events.on_message(item);
     }
