@@ -6,12 +6,11 @@
 //! reference cycle, and dropping the last owner frees it all.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{ready, Context, Poll, Waker};
 
 use super::keepalive::{Activity, Due, KeepaliveConfig};
 use super::queue::{Incoming, ReceiveQueue};
-use super::transport::{Events, Transport};
 use crate::close::{check_reason, CloseCode};
 use crate::close_event::CloseEvent;
 use crate::error::Error;
@@ -89,6 +88,44 @@ struct Inner {
     overflow: Option<Error>,
 }
 
+/// What the core needs from whatever carries a connection. The core never names a
+/// concrete transport; a transport reports what happens through the connection's `on_*`
+/// methods.
+pub(crate) trait Transport {
+    /// Starts reporting to `connection` (its `on_*` methods); called once, right after
+    /// the connection is created.
+    fn attach(&self, connection: &Weak<Connection>);
+    /// The connection state, mirroring `readyState`.
+    fn state(&self) -> State;
+    fn url(&self) -> String;
+    fn protocol(&self) -> String;
+    fn extensions(&self) -> String;
+    fn binary_type(&self) -> BinaryType;
+    /// Bytes accepted by `send` and not yet handed to the network.
+    fn buffered_amount(&self) -> u64;
+    /// Sends one message; called only while the state is `Open`.
+    fn send(&self, message: &Message) -> Result<(), Error>;
+    /// Starts the closing handshake.
+    fn close(&self, code: u16, reason: &str) -> Result<(), Error>;
+    /// A transport that reads only on demand (flow control) yields its next message here;
+    /// one that pushes messages through `on_message` has none to give.
+    fn poll_read(&self, _cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        Poll::Ready(None)
+    }
+    /// Whether the transport reads from the network now. One that reads only on demand
+    /// does so only while a read is in flight: while its consumer pauses, the connection
+    /// cannot tell whether data waits, so it must not count as idle.
+    fn reading(&self) -> bool {
+        true
+    }
+    /// Makes sure [`Connection::check_drained`] runs when `buffered_amount` may have
+    /// fallen.
+    fn watch_drain(&self, connection: &Weak<Connection>);
+    /// Removes the transport's callbacks; the close callback stays if `keep_close`, for
+    /// handles still waiting for the close event.
+    fn release(&self, keep_close: bool);
+}
+
 pub(crate) struct Connection {
     transport: Box<dyn Transport>,
     inner: RefCell<Inner>,
@@ -112,8 +149,7 @@ impl Connection {
             keepalive: RefCell::new(None),
             buffered_bound: Cell::new(0),
         });
-        let events: Rc<dyn Events> = connection.clone();
-        connection.transport.attach(&Rc::downgrade(&events));
+        connection.transport.attach(&Rc::downgrade(&connection));
         connection
     }
 
@@ -284,8 +320,7 @@ impl Connection {
             }
             inner.drain_target = Some(target);
         }
-        let events: Rc<dyn Events> = self.clone();
-        self.transport.watch_drain(&Rc::downgrade(&events));
+        self.transport.watch_drain(&Rc::downgrade(self));
     }
 
     // Opening and closing.
@@ -401,11 +436,13 @@ impl Connection {
     }
 }
 
-impl Events for Connection {
-    fn on_open(self: Rc<Self>) {
+/// What the transport reports, in the order it happens.
+impl Connection {
+    /// The connection is open.
+    pub(crate) fn on_open(self: &Rc<Self>) {
         if let Some(start) = self.config.start_keepalive {
             if self.config.keepalive.is_active() {
-                *self.keepalive.borrow_mut() = Some(start(&self));
+                *self.keepalive.borrow_mut() = Some(start(self));
             }
         }
         let (sink, open, recv) = {
@@ -422,15 +459,19 @@ impl Events for Connection {
         wake(recv);
     }
 
-    fn on_message(&self, item: Incoming) {
+    /// A message arrived (transports that push them).
+    pub(crate) fn on_message(&self, item: Incoming) {
         self.receive(|queue| queue.push(item));
     }
 
-    fn on_refused(&self, size: usize) {
+    /// A message of `size` bytes arrived that alone passes the receive queue's byte
+    /// limit (which the transport is given when created), and was refused uncopied.
+    pub(crate) fn on_refused(&self, size: usize) {
         self.receive(|queue| Err(queue.refused(size)));
     }
 
-    fn on_close(&self, event: CloseEvent) {
+    /// The connection has closed; later reports are ignored.
+    pub(crate) fn on_close(&self, event: CloseEvent) {
         if self.inner.borrow().closed.is_some() {
             return;
         }
@@ -448,7 +489,9 @@ impl Events for Connection {
         wakers.into_iter().for_each(Waker::wake);
     }
 
-    fn check_drained(&self) -> bool {
+    /// `buffered_amount` may have fallen: wakes the sender if the level it waits for is
+    /// reached (or the connection is no longer open). Returns whether it no longer waits.
+    pub(crate) fn check_drained(&self) -> bool {
         let waker = {
             let mut inner = self.inner.borrow_mut();
             let reached = match inner.drain_target {

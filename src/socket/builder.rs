@@ -1,9 +1,9 @@
 use std::time::Duration;
 
 use super::{ConnectFuture, WebSocket};
+use crate::core::connection::Transport;
 use crate::core::connection::{start_keepalive, Config, StartKeepalive};
 use crate::core::keepalive::KeepaliveConfig;
-use crate::core::transport::Transport;
 use crate::error::Error;
 use crate::message::{BinaryType, Message};
 use crate::timer::whole_millis;

@@ -11,8 +11,8 @@ use web_sys::{Blob, MessageEvent};
 
 use super::drain;
 use crate::close_event::CloseEvent;
+use crate::core::connection::{Connection, Transport};
 use crate::core::queue::{Incoming, PendingRead};
-use crate::core::transport::{Events, Transport};
 use crate::error::{from_constructor, from_js, Error};
 use crate::listeners::Listener;
 use crate::message::{bytes_of, BinaryType, Message};
@@ -72,7 +72,7 @@ struct Listeners {
 /// What the listeners need; shared by the four of them.
 struct Dispatch {
     ws: web_sys::WebSocket,
-    events: Weak<dyn Events>,
+    connection: Weak<Connection>,
     listeners: Weak<RefCell<Listeners>>,
     read_blob: Option<ReadBlob>,
     byte_limit: ByteLimit,
@@ -118,26 +118,26 @@ impl Classic {
 
 impl Dispatch {
     fn dispatch(&self, kind: &str, event: JsValue) {
-        let Some(events) = self.events.upgrade() else {
+        let Some(connection) = self.connection.upgrade() else {
             return;
         };
         match kind {
-            "message" => self.on_message(&*events, event.unchecked_ref()),
-            "open" => events.on_open(),
+            "message" => self.on_message(&connection, event.unchecked_ref()),
+            "open" => connection.on_open(),
             "error" => self.on_error(),
-            _ => events.on_close(CloseEvent::from_event(event.unchecked_ref())),
+            _ => connection.on_close(CloseEvent::from_event(event.unchecked_ref())),
         }
     }
 
     /// Copies the message into wasm memory, unless it alone passes the receive queue's
     /// byte limit: then it is never copied, so one oversized message cannot exhaust
     /// memory.
-    fn on_message(&self, events: &dyn Events, event: &MessageEvent) {
+    fn on_message(&self, connection: &Connection, event: &MessageEvent) {
         let data = event.data();
         if let Some((limit, size_of)) = self.byte_limit {
             let size = size_of(&data);
             if size > limit {
-                return events.on_refused(size);
+                return connection.on_refused(size);
             }
         }
         let item = if let Some(text) = data.as_string() {
@@ -148,14 +148,14 @@ impl Dispatch {
             let limit = self.byte_limit.map(|(limit, _)| limit);
             match self.read_blob.and_then(|read_blob| read_blob(&data, limit)) {
                 Some(Ok(item)) => item,
-                Some(Err(size)) => return events.on_refused(size),
+                Some(Err(size)) => return connection.on_refused(size),
                 None => Incoming::Ready(Err(Error::Js {
                     name: "TypeError".into(),
                     message: "unsupported message data".into(),
                 })),
             }
         };
-        events.on_message(item);
+        connection.on_message(item);
     }
 
     /// Browsers fire `close` right after `error`, in the same task, except WebKit for a
@@ -167,11 +167,11 @@ impl Dispatch {
             return;
         };
         let ws = self.ws.clone();
-        let events = self.events.clone();
+        let connection = self.connection.clone();
         let check = Timer::once(0, move || {
-            if let Some(events) = events.upgrade() {
+            if let Some(connection) = connection.upgrade() {
                 if State::from_ready_state(ws.ready_state()) == State::Closed {
-                    events.on_close(CloseEvent {
+                    connection.on_close(CloseEvent {
                         code: 1006,
                         reason: String::new(),
                         was_clean: false,
@@ -184,10 +184,10 @@ impl Dispatch {
 }
 
 impl Transport for Classic {
-    fn attach(&self, events: &Weak<dyn Events>) {
+    fn attach(&self, connection: &Weak<Connection>) {
         let dispatch = Rc::new(Dispatch {
             ws: self.ws.clone(),
-            events: events.clone(),
+            connection: connection.clone(),
             listeners: Rc::downgrade(&self.listeners),
             read_blob: self.read_blob,
             byte_limit: self.byte_limit,
@@ -252,8 +252,8 @@ impl Transport for Classic {
             .map_err(from_js)
     }
 
-    fn watch_drain(&self, events: &Weak<dyn Events>) {
-        drain::watch(events.clone());
+    fn watch_drain(&self, connection: &Weak<Connection>) {
+        drain::watch(connection.clone());
     }
 
     fn release(&self, keep_close: bool) {

@@ -19,7 +19,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageChannel, MessagePort};
 
-use crate::core::transport::Events;
+use crate::core::connection::Connection;
 use crate::timer::Timer;
 
 /// Zero-delay hops before falling back to timers (about 1 ms of hops in Chromium).
@@ -53,7 +53,7 @@ struct Watcher {
     hop_pending: bool,
     timer: Option<Timer>,
     /// Sockets whose sender waits.
-    waiting: Vec<Weak<dyn Events>>,
+    waiting: Vec<Weak<Connection>>,
     /// Checks since a socket last started waiting: every check looks at every waiting
     /// socket, so this is the count of the one that waits the shortest, and a socket that
     /// starts waiting gets zero-delay hops even while others have fallen back to timers.
@@ -70,7 +70,7 @@ fn with_watcher<R: Default>(f: impl FnOnce(&mut Watcher) -> R) -> R {
 }
 
 /// Starts watching `connection`, whose sender waits for its level.
-pub(crate) fn watch(connection: Weak<dyn Events>) {
+pub(crate) fn watch(connection: Weak<Connection>) {
     with_watcher(|w| {
         w.waiting.push(connection);
         w.checks = 0;

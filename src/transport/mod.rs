@@ -1,5 +1,5 @@
 //! What carries a connection: the browser's classic `WebSocket`, or `WebSocketStream`.
-//! Each implements the core's [`Transport`](crate::core::transport::Transport) trait.
+//! Each implements the core's [`Transport`](crate::core::connection::Transport) trait.
 
 pub(crate) mod classic;
 mod drain;

@@ -22,7 +22,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use crate::close_event::CloseEvent;
-use crate::core::transport::{Events, Transport};
+use crate::core::connection::{Connection, Transport};
 use crate::error::{from_constructor, from_js, Error};
 use crate::listeners::LiveToken;
 use crate::message::{bytes_of, BinaryType, Message};
@@ -104,7 +104,7 @@ struct Shared {
     /// `bufferedAmount`. Like the browser's, it does not fall for writes that failed.
     outstanding: Cell<u64>,
     /// Set by `attach`.
-    events: RefCell<Option<Weak<dyn Events>>>,
+    connection: RefCell<Weak<Connection>>,
 }
 
 pub(crate) struct Stream {
@@ -135,7 +135,7 @@ impl Stream {
                 protocol: RefCell::new(String::new()),
                 extensions: RefCell::new(String::new()),
                 outstanding: Cell::new(0),
-                events: RefCell::new(None),
+                connection: RefCell::new(Weak::new()),
             }),
             read: RefCell::new(None),
             exhausted: Cell::new(false),
@@ -145,8 +145,8 @@ impl Stream {
 }
 
 impl Shared {
-    fn events(&self) -> Option<Rc<dyn Events>> {
-        self.events.borrow().as_ref().and_then(Weak::upgrade)
+    fn connection(&self) -> Option<Rc<Connection>> {
+        self.connection.borrow().upgrade()
     }
 
     /// Takes what `opened` fulfilled with. A connection already closing stays closing and
@@ -160,9 +160,9 @@ impl Shared {
         *self.extensions.borrow_mut() = field(info, "extensions").as_string().unwrap_or_default();
         if self.state.get() == State::Connecting {
             self.state.set(State::Open);
-            let events = self.events();
-            if let Some(events) = events {
-                events.on_open();
+            let connection = self.connection();
+            if let Some(connection) = connection {
+                connection.on_open();
             }
         }
     }
@@ -184,8 +184,8 @@ fn close_event(outcome: Result<JsValue, JsValue>) -> CloseEvent {
 
 impl Transport for Stream {
     /// Watches the `opened` and `closed` promises, reporting to the connection.
-    fn attach(&self, events: &Weak<dyn Events>) {
-        *self.shared.events.borrow_mut() = Some(events.clone());
+    fn attach(&self, connection: &Weak<Connection>) {
+        *self.shared.connection.borrow_mut() = connection.clone();
         let opened = JsFuture::from(self.wss.opened());
         let shared = Rc::downgrade(&self.shared);
         spawn_local(async move {
@@ -202,9 +202,9 @@ impl Transport for Stream {
             let event = close_event(closed.await);
             if let Some(shared) = shared.upgrade() {
                 shared.state.set(State::Closed);
-                let events = shared.events();
-                if let Some(events) = events {
-                    events.on_close(event);
+                let connection = shared.connection();
+                if let Some(connection) = connection {
+                    connection.on_close(event);
                 }
             }
         });
@@ -270,9 +270,9 @@ impl Transport for Stream {
                     shared
                         .outstanding
                         .set(shared.outstanding.get().saturating_sub(len));
-                    let events = shared.events();
-                    if let Some(events) = events {
-                        events.check_drained();
+                    let connection = shared.connection();
+                    if let Some(connection) = connection {
+                        connection.check_drained();
                     }
                 }
             }
@@ -333,7 +333,7 @@ impl Transport for Stream {
     }
 
     /// Completed writes check the drain themselves (see `send`).
-    fn watch_drain(&self, _events: &Weak<dyn Events>) {}
+    fn watch_drain(&self, _connection: &Weak<Connection>) {}
 
     /// The promise callbacks hold only weak references; nothing to remove.
     fn release(&self, _keep_close: bool) {}
