@@ -99,6 +99,11 @@ pub use state::State;
 #[cfg(feature = "leptos")]
 #[cfg_attr(docsrs, doc(cfg(feature = "leptos")))]
 pub use hooks::leptos;
+
+// README.md's Rust snippets are compiled as doc tests (its typed examples need `codec`).
+#[cfg(all(doctest, feature = "codec"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 #[cfg(feature = "yew")]
 #[cfg_attr(docsrs, doc(cfg(feature = "yew")))]
 pub use hooks::yew;
