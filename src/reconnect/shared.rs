@@ -40,9 +40,15 @@ pub(super) struct Core {
     pub(super) deferred: Vec<Action>,
 }
 
+/// How many events a subscriber may fall behind: beyond it the oldest is skipped (and
+/// counted), so a subscriber that never reads cannot grow memory across reconnects.
+pub(super) const EVENTS_BEHIND: usize = 1024;
+
 struct Subscriber {
     id: u64,
     queue: VecDeque<ReconnectEvent>,
+    /// Events skipped because the queue was full.
+    skipped: u64,
     waker: Option<Waker>,
 }
 
@@ -98,6 +104,10 @@ impl Core {
             match action {
                 Action::Emit(event) => {
                     for subscriber in &mut self.subscribers {
+                        if subscriber.queue.len() == EVENTS_BEHIND {
+                            subscriber.queue.pop_front();
+                            subscriber.skipped += 1;
+                        }
                         subscriber.queue.push_back(event.clone());
                         wakes.take(&mut subscriber.waker);
                     }
@@ -126,9 +136,18 @@ impl Core {
         self.subscribers.push(Subscriber {
             id,
             queue: VecDeque::new(),
+            skipped: 0,
             waker: None,
         });
         id
+    }
+
+    /// Events subscription `id` skipped because it fell [`EVENTS_BEHIND`] behind.
+    pub(super) fn skipped(&self, id: u64) -> u64 {
+        self.subscribers
+            .iter()
+            .find(|s| s.id == id)
+            .map_or(0, |s| s.skipped)
     }
 
     pub(super) fn unsubscribe(&mut self, id: u64) {

@@ -466,6 +466,9 @@ impl ReconnectHandle {
 
 /// The stream of [`ReconnectEvent`]s from [`ReconnectingWebSocket::events`]. It ends once
 /// the connection has ended for good (after its last event), or has been dropped.
+///
+/// Each subscription keeps at most 1024 unread events: a subscriber that falls further
+/// behind skips the oldest ones, and [`skipped`](Self::skipped) counts them.
 pub struct ReconnectEvents {
     shared: Rc<Shared>,
     id: u64,
@@ -480,6 +483,20 @@ impl ReconnectEvents {
             id,
             terminated: false,
         }
+    }
+}
+
+impl ReconnectEvents {
+    /// How many events this subscription skipped because it fell 1024 events behind.
+    ///
+    /// ```no_run
+    /// # fn run(ws: &wasm_websocket::ReconnectingWebSocket) {
+    /// let events = ws.events();
+    /// assert_eq!(events.skipped(), 0);
+    /// # }
+    /// ```
+    pub fn skipped(&self) -> u64 {
+        self.shared.core.borrow().skipped(self.id)
     }
 }
 

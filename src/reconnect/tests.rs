@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use super::driver::Io;
@@ -633,4 +633,29 @@ fn wakers_are_woken_after_the_borrows_end() {
     // and for the input).
     assert_eq!(REENTERED.with(Cell::get), 6);
     assert_eq!(shared.state(), State::Closed);
+}
+
+/// Issue 22: a subscriber that never reads keeps at most `EVENTS_BEHIND` events, skipping
+/// (and counting) the oldest.
+#[test]
+fn an_unread_subscription_is_bounded() {
+    use super::shared::{Wakes, EVENTS_BEHIND};
+    let machine = machine(policy());
+    let shared = Rc::new(Shared::new(machine, Io::idle(Builder::new("/x".into()))));
+    let mut core = shared.core.borrow_mut();
+    let id = core.subscribe();
+    let mut wakes = Wakes::default();
+    for attempt in 0..EVENTS_BEHIND as u32 + 10 {
+        let io = core.apply(
+            vec![Action::Emit(ReconnectEvent::Connected { attempt })],
+            &mut wakes,
+        );
+        assert!(io.is_empty());
+    }
+    assert_eq!(core.skipped(id), 10);
+    let mut cx = Context::from_waker(Waker::noop());
+    match core.poll_event(id, &mut cx) {
+        Poll::Ready(Some(ReconnectEvent::Connected { attempt })) => assert_eq!(attempt, 10),
+        other => panic!("{other:?}"),
+    }
 }
