@@ -7,7 +7,7 @@ use crate::core::keepalive::KeepaliveConfig;
 use crate::error::Error;
 use crate::message::{BinaryType, Message};
 use crate::timer::whole_millis;
-use crate::transport::classic::{self, Classic, ReadBlob, SizeOf};
+use crate::transport::classic::{self, Classic, ReadBlob, Refuse};
 use crate::transport::stream::StreamSupport;
 
 /// The default high-water mark: 1 MiB of `bufferedAmount`.
@@ -106,8 +106,11 @@ pub struct Builder {
     pub(crate) max_queued: Option<(usize, usize)>,
     /// Set with [`BinaryType::Blob`] only (see [`ReadBlob`]).
     read_blob: Option<ReadBlob>,
-    /// Set by `max_queued` only (see [`SizeOf`]).
-    size_of: Option<SizeOf>,
+    /// Set by `max_queued` only (see [`Refuse`]).
+    refuse: Option<Refuse>,
+    /// Set by the methods taking a duration, so that programs that set none link no
+    /// check of them.
+    check_durations: Option<fn(&Builder) -> Result<(), Error>>,
     #[cfg(feature = "io")]
     pub(crate) io_text: crate::text_policy::TextPolicy,
 }
@@ -125,7 +128,8 @@ impl Builder {
             backend: None,
             max_queued: None,
             read_blob: None,
-            size_of: None,
+            refuse: None,
+            check_durations: None,
             #[cfg(feature = "io")]
             io_text: crate::text_policy::TextPolicy::default(),
         }
@@ -171,6 +175,7 @@ impl Builder {
     /// A timeout under 1 ms makes connecting fail with [`Error::InvalidOption`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self.check_durations = Some(Builder::validate_durations);
         self
     }
 
@@ -205,6 +210,7 @@ impl Builder {
     /// An interval under 1 ms makes connecting fail with [`Error::InvalidOption`].
     pub fn heartbeat(mut self, interval: Duration, message: impl Into<Message>) -> Self {
         self.keepalive.heartbeat = Some((interval, message.into()));
+        self.check_durations = Some(Builder::validate_durations);
         self.start_keepalive = Some(start_keepalive);
         self
     }
@@ -219,6 +225,7 @@ impl Builder {
     /// longer than a JS timer can wait (about 24.8 days) still takes as long as it says.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.keepalive.idle_timeout = Some(timeout);
+        self.check_durations = Some(Builder::validate_durations);
         self.start_keepalive = Some(start_keepalive);
         self
     }
@@ -244,7 +251,7 @@ impl Builder {
     /// avoids that where the browser supports it, by not reading at all while nobody polls.
     pub fn max_queued(mut self, messages: usize, bytes: usize) -> Self {
         self.max_queued = Some((messages, bytes));
-        self.size_of = Some(classic::size_of);
+        self.refuse = Some(classic::refuse);
         self
     }
 
@@ -281,7 +288,9 @@ impl Builder {
     /// Validates what the crate checks itself, then calls the browser's constructor.
     pub(crate) fn open(&self) -> Result<WebSocket, Error> {
         validate_protocols(&self.protocols)?;
-        self.validate_durations()?;
+        if let Some(check) = self.check_durations {
+            check(self)?;
+        }
         WebSocket::from_builder(self)
     }
 
@@ -326,8 +335,8 @@ impl Builder {
                 self.binary_type,
                 self.read_blob,
                 self.max_queued
-                    .zip(self.size_of)
-                    .map(|((_, bytes), size_of)| (bytes, size_of)),
+                    .zip(self.refuse)
+                    .map(|((_, bytes), refuse)| (bytes, refuse)),
             )?)),
         }
     }

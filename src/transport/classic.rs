@@ -40,24 +40,29 @@ pub(crate) fn read_blob(data: &JsValue, limit: Option<usize>) -> Option<Result<I
     Some(Ok(Incoming::Pending(read, size)))
 }
 
-/// The size of a text or `ArrayBuffer` message before it is copied (for text, its UTF-16
-/// length: UTF-8 takes at least one byte per unit, so it never overstates). Reached only
-/// through a function pointer that `Builder::max_queued` stores, so programs without a
-/// receive limit read no sizes.
-pub(crate) type SizeOf = fn(&JsValue) -> usize;
+/// Refuses a text or `ArrayBuffer` message that alone passes `limit` bytes, before it is
+/// copied, reporting it to `connection`; returns whether it did. (For text, the UTF-16
+/// length is compared: UTF-8 takes at least one byte per unit, so it never overstates.)
+/// Reached only through a function pointer that `Builder::max_queued` stores, so programs
+/// without a receive limit read no sizes.
+pub(crate) type Refuse = fn(&JsValue, usize, &Connection) -> bool;
 
-pub(crate) fn size_of(data: &JsValue) -> usize {
-    if let Some(text) = data.dyn_ref::<JsString>() {
+pub(crate) fn refuse(data: &JsValue, limit: usize, connection: &Connection) -> bool {
+    let size = if let Some(text) = data.dyn_ref::<JsString>() {
         text.length() as usize
     } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
         buffer.byte_length() as usize
     } else {
-        0
+        return false;
+    };
+    if size > limit {
+        connection.on_refused(size);
     }
+    size > limit
 }
 
-/// The receive queue's byte limit, and how to read a message's size.
-pub(crate) type ByteLimit = Option<(usize, SizeOf)>;
+/// The receive queue's byte limit, and the check that enforces it.
+pub(crate) type ByteLimit = Option<(usize, Refuse)>;
 
 #[derive(Default)]
 struct Listeners {
@@ -134,10 +139,9 @@ impl Dispatch {
     /// memory.
     fn on_message(&self, connection: &Connection, event: &MessageEvent) {
         let data = event.data();
-        if let Some((limit, size_of)) = self.byte_limit {
-            let size = size_of(&data);
-            if size > limit {
-                return connection.on_refused(size);
+        if let Some((limit, refuse)) = self.byte_limit {
+            if refuse(&data, limit, connection) {
+                return;
             }
         }
         let item = if let Some(text) = data.as_string() {
