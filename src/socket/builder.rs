@@ -10,6 +10,9 @@ use crate::timer::whole_millis;
 use crate::transport::classic::{self, Classic, ReadBlob, Refuse};
 use crate::transport::stream::StreamSupport;
 
+/// A check of the builder's settings, run when connecting.
+type Check = fn(&Builder) -> Result<(), Error>;
+
 /// The default high-water mark: 1 MiB of `bufferedAmount`.
 pub const DEFAULT_HIGH_WATER_MARK: usize = 1 << 20;
 
@@ -110,7 +113,7 @@ pub struct Builder {
     refuse: Option<Refuse>,
     /// Set by the methods taking a duration, so that programs that set none link no
     /// check of them.
-    check_durations: Option<fn(&Builder) -> Result<(), Error>>,
+    check_durations: Option<Check>,
     #[cfg(feature = "io")]
     pub(crate) io_text: crate::text_policy::TextPolicy,
 }
