@@ -123,12 +123,12 @@ impl Browser {
         }
     }
 
-    /// `cargo ARGS` running wasm tests in this browser through `runner`, against the test
+    /// `cargo ARGS` (a command line) running wasm tests in this browser through `runner`, against the test
     /// peer at `peer` (read by the tests at compile time), from `root` (webdriver.json,
     /// the browsers' arguments, is read from the current directory).
-    pub fn wasm_test(self, tools: &WasmTools, root: &Path, peer: &str, args: &[&str]) -> Command {
+    pub fn wasm_test(self, tools: &WasmTools, root: &Path, peer: &str, args: &str) -> Command {
         let mut cmd = self.cargo();
-        cmd.args(args)
+        cmd.args(args.split_whitespace())
             .current_dir(root)
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &tools.runner)
             // The runner's default limit for a whole test binary is 20 s.

@@ -2,9 +2,9 @@
 //! runner summary, and how a suite went.
 
 use std::fmt;
-use std::process::ExitStatus;
+use std::process::{Command, ExitStatus};
 
-use crate::run::describe;
+use crate::run::{describe, Run};
 
 /// Passed, failed and ignored tests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -118,6 +118,27 @@ fn strip_ansi(s: &str) -> String {
         }
     }
     out
+}
+
+/// Runs a libtest-style command (cargo test), streaming its output; returns how it went
+/// and what it printed.
+pub fn run_libtest(name: &str, cmd: &mut Command) -> (SuiteResult, String) {
+    match cmd.tee() {
+        Ok((status, output)) => {
+            let found = Counts::from_libtest(&output);
+            let problem = Counts::problem(found, status, &cmd.shown());
+            let counts = found.unwrap_or_default();
+            (
+                SuiteResult {
+                    name: name.to_string(),
+                    counts,
+                    problem,
+                },
+                output,
+            )
+        }
+        Err(e) => (SuiteResult::not_run(name, e), String::new()),
+    }
 }
 
 /// How one suite went: the name in the summary, its counts, and any problem beyond them.

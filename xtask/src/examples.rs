@@ -20,7 +20,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::browser::{Browser, WasmTools, WASM_TARGET};
-use crate::counts::{Counts, SuiteResult};
+use crate::counts::{run_libtest, SuiteResult};
 use crate::js_tests::{node_test, run_node_test, serve};
 use crate::paths::target_dir;
 use crate::run::{cargo, header, Run};
@@ -93,14 +93,7 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
             fs::remove_dir_all(&pkg).with_context(|| format!("removing {}", pkg.display()))?;
         }
         std::process::Command::new(&bindgen)
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                "app",
-                "--out-dir",
-            ])
+            .args("--target web --no-typescript --out-name app --out-dir".split_whitespace())
             .arg(&pkg)
             .arg(wasm_dir.join(format!("{package}.wasm")))
             .run()?;
@@ -122,17 +115,10 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
         "hook tests: {} (wasm-bindgen-test, headless Chromium)",
         HOOK_TESTS.join(", ")
     ));
-    let mut hooks = Browser::Chromium.wasm_test(&tools, root, &peer_addr, &["test"]);
+    let mut hooks = Browser::Chromium.wasm_test(&tools, root, &peer_addr, "test");
     hooks.args(selection());
-    let (mut counts, mut problems) = (Counts::default(), Vec::new());
-    match hooks.tee() {
-        Ok((status, output)) => {
-            let found = Counts::from_libtest(&output);
-            counts.add(found.unwrap_or_default());
-            problems.extend(Counts::problem(found, status, &hooks.shown()));
-        }
-        Err(e) => problems.push(format!("{e:#}")),
-    }
+    let hooks = run_libtest(NAME, &mut hooks).0;
+    let (mut counts, mut problems) = (hooks.counts, Vec::from_iter(hooks.problem));
 
     header("example apps' smoke tests (node --test, headless Chromium)");
     let smoke = run_node_test(

@@ -46,19 +46,12 @@ impl PackageTools {
     /// `www/README.md` as the package's README (the npm usage; the crate's is for Rust).
     pub fn build(&self, root: &Path, target: &str, out: &Path) -> Result<()> {
         let mut cmd = Command::new(&self.wasm_pack);
-        cmd.args([
-            "build",
-            "--release",
-            "--target",
-            target,
-            "--out-name",
-            "wasm_websocket",
-            "--out-dir",
-        ])
-        .arg(out)
-        // wasm-pack passes everything from the first argument it does not know on to cargo.
-        .args(["--features", "js"])
-        .current_dir(root);
+        cmd.args(["build", "--release", "--target", target])
+            .args(["--out-name", "wasm_websocket", "--out-dir"])
+            .arg(out)
+            // wasm-pack passes everything from the first argument it does not know on to cargo.
+            .args(["--features", "js"])
+            .current_dir(root);
         if let Some(dir) = &self.wasm_opt_dir {
             let path = std::env::var_os("PATH").unwrap_or_default();
             let dirs = std::iter::once(dir.clone()).chain(std::env::split_paths(&path));

@@ -88,28 +88,18 @@ impl Peer {
             });
         }
 
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        let first = first_rx.recv_timeout(STARTUP_TIMEOUT);
-        let line = match first {
+        let line = match first_rx.recv_timeout(STARTUP_TIMEOUT) {
             Ok(line) => line,
-            Err(_) => {
-                // Either it exited without a line or it is silent; say which.
-                while Instant::now() < deadline {
-                    if let Ok(Some(_)) = peer.child.try_wait() {
-                        break;
-                    }
-                    thread::sleep(Duration::from_millis(50));
-                }
-                match peer.child.try_wait() {
-                    Ok(Some(status)) => bail!(
-                        "`{shown}` exited ({}) before printing `listening on ADDR`",
-                        describe(status)
-                    ),
-                    _ => bail!(
-                        "`{shown}` printed no `listening on ADDR` line within {}s",
-                        STARTUP_TIMEOUT.as_secs()
-                    ),
-                }
+            // The reader ended without a line: the peer closed its stdout, i.e. exited.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = peer.child.wait()?;
+                bail!(
+                    "`{shown}` exited ({}) before printing `listening on ADDR`",
+                    describe(status)
+                )
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                bail!("`{shown}` printed no `listening on ADDR` within {STARTUP_TIMEOUT:?}")
             }
         };
         let Some(addr) = parse_listening_line(&line) else {

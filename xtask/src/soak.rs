@@ -13,8 +13,8 @@ use anyhow::Result;
 use clap::Args;
 use xtask_record::{Figure, Record, Soak};
 
-use crate::browser::{Browser, Browsers, WasmTools, WASM_TARGET};
-use crate::counts::{Counts, SuiteResult};
+use crate::browser::{Browser, Browsers, WasmTools};
+use crate::counts::{run_libtest, SuiteResult};
 use crate::paths::{target_dir, workspace_root};
 use crate::peer::Peer;
 use crate::run::{header, Run};
@@ -65,18 +65,9 @@ impl SoakRun<'_> {
     /// Runs the suite, streaming its output; returns how it went and its figures.
     fn run(&self, tools: &WasmTools, root: &Path, peer: &str) -> (SuiteResult, Vec<Soak>) {
         // `--features io`: the regular suites build with it; share their build cache.
-        let args = [
-            "test",
-            "-p",
-            "wasm-websocket",
-            "--target",
-            WASM_TARGET,
-            "--features",
-            "io",
-            "--test",
-            "soak",
-        ];
-        let mut cmd = self.browser.wasm_test(tools, root, peer, &args);
+        let args =
+            "test -p wasm-websocket --target wasm32-unknown-unknown --features io --test soak";
+        let mut cmd = self.browser.wasm_test(tools, root, peer, args);
         cmd.args(self.extra_args);
         if !self.extra_args.iter().any(|a| a == "--") {
             cmd.arg("--");
@@ -91,33 +82,19 @@ impl SoakRun<'_> {
             cmd.env("RUSTFLAGS", "--cfg wasm_ws_worker")
                 .env("CARGO_TARGET_DIR", dir);
         }
-        let name = self.name();
-        let (status, output) = match cmd.tee() {
-            Ok(done) => done,
-            Err(e) => return (SuiteResult::not_run(&name, e), Vec::new()),
-        };
-        let found = Counts::from_libtest(&output);
+        let (mut result, output) = run_libtest(&self.name(), &mut cmd);
         let records = soak_records(&output);
         let lost: Vec<String> = records
             .iter()
             .filter(|r| lost(r))
             .map(render_record)
             .collect();
-        let problem = Counts::problem(found, status, &cmd.shown()).or_else(|| {
-            if records.is_empty() {
-                Some(format!("`{}` printed no SOAK lines", cmd.shown()))
-            } else {
-                (!lost.is_empty()).then(|| format!("messages lost: {}", lost.join("; ")))
-            }
-        });
-        (
-            SuiteResult {
-                name,
-                counts: found.unwrap_or_default(),
-                problem,
-            },
-            records,
-        )
+        if result.problem.is_none() && records.is_empty() {
+            result.problem = Some(format!("`{}` printed no SOAK lines", cmd.shown()));
+        } else if result.problem.is_none() && !lost.is_empty() {
+            result.problem = Some(format!("messages lost: {}", lost.join("; ")));
+        }
+        (result, records)
     }
 }
 

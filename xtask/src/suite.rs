@@ -3,10 +3,9 @@
 
 use std::path::Path;
 
-use crate::browser::{Browser, WasmTools, WASM_TARGET};
-use crate::counts::{Counts, SuiteResult};
+use crate::browser::{Browser, WasmTools};
+use crate::counts::{run_libtest, SuiteResult};
 use crate::paths::target_dir;
-use crate::run::Run;
 
 /// One `cargo test --target wasm32-unknown-unknown` run.
 #[derive(Clone, Debug)]
@@ -49,30 +48,11 @@ impl Suite {
     /// arguments, streaming its output, and counts its results.
     pub fn run(&self, tools: &WasmTools, root: &Path, peer: &str, extra: &[String]) -> SuiteResult {
         // `--no-fail-fast`: every test binary runs even when one fails, so the counts are complete.
-        let args = [
-            "test",
-            "-p",
-            "wasm-websocket",
-            "--target",
-            WASM_TARGET,
-            "--tests",
-            "--no-fail-fast",
-        ];
-        let mut cmd = self.browser.wasm_test(tools, root, peer, &args);
-        cmd.args(["--features", "io"])
-            .args(extra)
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
-        match cmd.tee() {
-            Ok((status, output)) => {
-                let found = Counts::from_libtest(&output);
-                SuiteResult {
-                    name: self.name.clone(),
-                    counts: found.unwrap_or_default(),
-                    problem: Counts::problem(found, status, &cmd.shown()),
-                }
-            }
-            Err(e) => SuiteResult::not_run(&self.name, e),
-        }
+        let args = "test -p wasm-websocket --target wasm32-unknown-unknown --tests --no-fail-fast";
+        let mut cmd = self.browser.wasm_test(tools, root, peer, args);
+        cmd.args(["--features", "io"]).args(extra);
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        run_libtest(&self.name, &mut cmd).0
     }
 }
 

@@ -41,26 +41,9 @@ pub struct TestArgs {
 }
 
 /// Native `cargo test` runs; the library's pure-Rust unit tests run here too.
-const NATIVE: &[&[&str]] = &[
-    &[
-        "test",
-        "--no-fail-fast",
-        "-p",
-        "wasm-websocket",
-        "--lib",
-        "--features",
-        "io",
-    ],
-    &[
-        "test",
-        "--no-fail-fast",
-        "-p",
-        "ws-peer",
-        "-p",
-        "xtask",
-        "-p",
-        "xtask-record",
-    ],
+const NATIVE: &[&str] = &[
+    "test --no-fail-fast -p wasm-websocket --lib --features io",
+    "test --no-fail-fast -p ws-peer -p xtask -p xtask-record",
 ];
 
 /// Everything the summary prints.
@@ -187,21 +170,23 @@ pub fn run(args: &TestArgs) -> Result<bool> {
         report.suite(result);
     }
 
-    for check in CHECKS {
+    for (name, cargo_args) in CHECKS {
         if args.skip_checks {
-            report.checks.push((check.name, "skipped"));
+            report.checks.push((name, "skipped"));
             continue;
         }
-        header(&format!("check: {}", check.name));
-        let status = report.time(check.name, |r| match (check.run)(&root) {
-            Ok(()) => "ok",
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                r.failures.push(format!("{}: {e:#}", check.name));
-                "FAILED"
+        header(&format!("check: {name}"));
+        let status = report.time(name, |r| {
+            match crate::checks::run(&root, name, cargo_args) {
+                Ok(()) => "ok",
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    r.failures.push(format!("{name}: {e:#}"));
+                    "FAILED"
+                }
             }
         });
-        report.checks.push((check.name, status));
+        report.checks.push((name, status));
     }
 
     report.print();
@@ -211,7 +196,7 @@ pub fn run(args: &TestArgs) -> Result<bool> {
 fn native_tests(root: &Path, report: &mut Report) {
     for args in NATIVE {
         let mut cmd = cargo();
-        cmd.args(*args).current_dir(root);
+        cmd.args(args.split_whitespace()).current_dir(root);
         match cmd.tee() {
             Ok((status, output)) => {
                 report

@@ -92,114 +92,128 @@ fn fmt_kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
+/// A Markdown table: the header row, its rule, and the rows.
+fn markdown_table(header: &[String], rows: &[Vec<String>]) -> String {
+    let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+    let rule = format!("|{}\n", "---|".repeat(header.len()));
+    std::iter::once(line(header))
+        .chain([rule])
+        .chain(rows.iter().map(|r| line(r)))
+        .collect()
+}
+
+fn or_dash<T>(value: Option<T>, show: impl Fn(T) -> String) -> String {
+    value.map_or("-".to_string(), show)
+}
+
 /// The results table in Markdown (also printed as is).
 pub fn table(results: &Results, sizes: &[Size]) -> String {
     let others = results.compared();
-    let mut t = String::new();
-    let _ = write!(t, "| workload | raw JS (median, min-max) |");
-    for imp in &others {
-        let _ = write!(t, " {} |", impl_label(imp));
-    }
-    t.push('\n');
-    t.push_str("|---|---|");
-    for _ in &others {
-        t.push_str("---|");
-    }
-    t.push('\n');
-    for row in &results.rows {
-        let better = if row.lower_is_better {
-            "lower"
-        } else {
-            "higher"
-        };
-        let _ = write!(
-            t,
-            "| {} ({}, {better} is better) |",
-            workload_label(&row.key),
-            row.unit
-        );
-        match row.spread(REFERENCE) {
-            Some(s) => {
-                let _ = write!(
-                    t,
-                    " {} ({}-{}) |",
+    let mut header = vec![
+        "workload".to_string(),
+        "raw JS (median, min-max)".to_string(),
+    ];
+    header.extend(others.iter().map(|i| impl_label(i).to_string()));
+    let mut rows: Vec<Vec<String>> = results
+        .rows
+        .iter()
+        .map(|row| {
+            let better = if row.lower_is_better {
+                "lower"
+            } else {
+                "higher"
+            };
+            let mut cells = vec![format!(
+                "{} ({}, {better} is better)",
+                workload_label(&row.key),
+                row.unit
+            )];
+            let raw = row.spread(REFERENCE);
+            cells.push(or_dash(raw, |s| {
+                format!(
+                    "{} ({}-{})",
                     fmt_value(s.median),
                     fmt_value(s.min),
                     fmt_value(s.max)
-                );
-            }
-            None => t.push_str(" - |"),
-        }
-        for imp in &others {
-            match row.ratio(imp) {
-                Some(r) => {
-                    let _ = write!(t, " {:.2}x ({:.2}-{:.2}) |", r.median, r.min, r.max);
-                }
-                None => t.push_str(" - |"),
-            }
-        }
-        t.push('\n');
-    }
+                )
+            }));
+            let ratio = |imp| {
+                or_dash(row.ratio(imp), |r| {
+                    format!("{:.2}x ({:.2}-{:.2})", r.median, r.min, r.max)
+                })
+            };
+            cells.extend(others.iter().map(|imp| ratio(imp)));
+            cells
+        })
+        .collect();
     if !sizes.is_empty() {
-        let raw = sizes.iter().find(|s| s.imp == REFERENCE);
-        t.push_str("| shipped size of a connect / echo / close client, wasm + JS, gzip -9 (smaller is better) |");
-        let _ = write!(
-            t,
-            " {} (web-sys) |",
-            raw.map_or("-".to_string(), |s| fmt_kb(s.total_gz()))
-        );
-        for imp in &others {
-            match sizes.iter().find(|s| s.imp == *imp) {
-                Some(s) => {
-                    let _ = write!(t, " {} |", fmt_kb(s.total_gz()));
-                }
-                None => t.push_str(" - |"),
-            }
-        }
-        t.push('\n');
+        let size = |imp: &str| {
+            or_dash(sizes.iter().find(|s| s.imp == imp), |s| {
+                fmt_kb(s.total_gz())
+            })
+        };
+        let mut cells = vec![
+            "shipped size of a connect / echo / close client, wasm + JS, gzip -9 (smaller is better)".to_string(),
+            format!("{} (web-sys)", size(REFERENCE)),
+        ];
+        cells.extend(others.iter().map(|imp| size(imp)));
+        rows.push(cells);
     }
-    t
+    markdown_table(&header, &rows)
 }
 
 pub fn size_table(sizes: &[Size]) -> String {
-    let mut t = String::from(
-        "| client | wasm (after wasm-opt -Oz) | JS glue | wasm gzip -9 | JS gzip -9 | total gzip -9 |\n|---|---|---|---|---|---|\n",
-    );
-    for s in sizes {
-        let _ = writeln!(
-            t,
-            "| {} | {} B | {} B | {} B | {} B | **{} B** ({}) |",
-            impl_label(&s.imp),
-            s.wasm,
-            s.js,
-            s.wasm_gz,
-            s.js_gz,
-            s.total_gz(),
-            fmt_kb(s.total_gz())
-        );
-    }
-    t
+    let header = [
+        "client",
+        "wasm (after wasm-opt -Oz)",
+        "JS glue",
+        "wasm gzip -9",
+        "JS gzip -9",
+        "total gzip -9",
+    ];
+    let rows: Vec<Vec<String>> = sizes
+        .iter()
+        .map(|s| {
+            let total = format!("**{} B** ({})", s.total_gz(), fmt_kb(s.total_gz()));
+            let bytes = [s.wasm, s.js, s.wasm_gz, s.js_gz].map(|b| format!("{b} B"));
+            [
+                vec![impl_label(&s.imp).to_string()],
+                bytes.to_vec(),
+                vec![total],
+            ]
+            .concat()
+        })
+        .collect();
+    markdown_table(&header.map(String::from), &rows)
 }
 
 pub fn memory_table(memory: &[Memory]) -> String {
-    let mut t = String::from(
-        "| implementation | cycles | wasm memory before | after | listeners before | after |\n|---|---|---|---|---|---|\n",
-    );
-    for m in memory {
-        let (lb, la) = match m.listeners {
-            Some((b, a)) => (format!("{b}"), format!("{a}")),
-            None => ("n/a".into(), "n/a".into()),
-        };
-        let _ = writeln!(
-            t,
-            "| {} | {} | {} B | {} B | {lb} | {la} |",
-            impl_label(&m.imp),
-            m.cycles,
-            m.mem_before,
-            m.mem_after
-        );
-    }
-    t
+    let header = [
+        "implementation",
+        "cycles",
+        "wasm memory before",
+        "after",
+        "listeners before",
+        "after",
+    ];
+    let rows: Vec<Vec<String>> = memory
+        .iter()
+        .map(|m| {
+            let (before, after) = m.listeners.map_or(("n/a".into(), "n/a".into()), |(b, a)| {
+                (b.to_string(), a.to_string())
+            });
+            let bytes = [m.mem_before, m.mem_after].map(|b| format!("{b} B"));
+            vec![
+                impl_label(&m.imp).to_string(),
+                m.cycles.to_string(),
+                bytes[0].clone(),
+                bytes[1].clone(),
+                before,
+                after,
+            ]
+        })
+        .collect();
+    markdown_table(&header.map(String::from), &rows)
 }
 
 const BEGIN: &str =

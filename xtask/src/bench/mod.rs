@@ -15,7 +15,7 @@ use std::fs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::browser::{Browser, WasmTools, WASM_TARGET};
+use crate::browser::{Browser, WasmTools};
 use crate::paths::{target_dir, workspace_root};
 use crate::peer::Peer;
 use crate::run::{check, header, Run};
@@ -101,19 +101,9 @@ pub fn run(args: &BenchArgs) -> Result<bool> {
     if !impls.is_empty() && !impls.iter().any(|i| i == REFERENCE) {
         impls.push(REFERENCE.to_string());
     }
-    let cargo_args = [
-        "test",
-        "-p",
-        "bench",
-        "--release",
-        "--target",
-        WASM_TARGET,
-        "--test",
-        "bench",
-        "--",
-        "--nocapture",
-    ];
-    let mut cmd = browser.wasm_test(&tools, &root, &peer.addr().to_string(), &cargo_args);
+    let cargo_args =
+        "test -p bench --release --target wasm32-unknown-unknown --test bench -- --nocapture";
+    let mut cmd = browser.wasm_test(&tools, &root, &peer.addr().to_string(), cargo_args);
     cmd.env("WASM_BINDGEN_TEST_TIMEOUT", "1800")
         .env("BENCH_REPS", args.reps().to_string())
         .env("BENCH_SCALE", if args.quick { "10" } else { "1" })
