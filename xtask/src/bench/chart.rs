@@ -36,7 +36,9 @@ pub fn render(results: &Results, title: &str) -> Result<String> {
         .flat_map(|r| impls.iter().filter_map(|i| r.ratio(i)));
     let max = max.map(|s| s.max).fold(1.25f64, f64::max).min(4.0);
     let scale_max = (max * 4.0).ceil() / 4.0;
-    let height = 130 + (rows.len() * slots) as u32 * BAR + 18 * impls.len() as u32;
+    // Empty slots above the bands hold the legend (one line per series, about 1.3 slots).
+    let legend = (impls.len() + 2) * 4 / 3 + 1;
+    let height = 90 + (rows.len() * slots + legend) as u32 * BAR;
 
     let mut svg = String::new();
     {
@@ -47,19 +49,28 @@ pub fn render(results: &Results, title: &str) -> Result<String> {
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(290)
-            .build_cartesian_2d(0f64..scale_max, (0..rows.len() * slots).into_segmented())
+            .build_cartesian_2d(
+                0f64..scale_max,
+                (0..rows.len() * slots + legend).into_segmented(),
+            )
             .map_err(plot_error)?;
         // A band's label at its middle bar; the first workload at the top.
         let label = |slot: &SegmentValue<usize>| match slot {
-            SegmentValue::CenterOf(s) if s % slots == slots / 2 => rows
-                .get(rows.len() - 1 - s / slots)
-                .map_or(String::new(), |r| workload_label(&r.key).to_string()),
+            SegmentValue::CenterOf(s) if s % slots == slots / 2 => {
+                let row = rows
+                    .len()
+                    .checked_sub(1 + s / slots)
+                    .and_then(|i| rows.get(i));
+                // Trailing spaces keep the label off the axis (no tick marks there).
+                row.map_or(String::new(), |r| format!("{}   ", workload_label(&r.key)))
+            }
             _ => String::new(),
         };
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(rows.len() * slots)
+            .y_labels(rows.len() * slots + legend)
+            .set_tick_mark_size(LabelAreaPosition::Left, 0)
             .y_label_formatter(&label)
             .x_labels((scale_max * 4.0) as usize + 1)
             .x_label_formatter(&|x| format!("{x:.2}x"))
@@ -106,7 +117,7 @@ pub fn render(results: &Results, title: &str) -> Result<String> {
                 }))
                 .map_err(plot_error)?;
         }
-        let vertical = |x: f64| [(x, y(0)), (x, SegmentValue::Last)];
+        let vertical = |x: f64| [(x, y(0)), (x, y(rows.len() * slots))];
         chart
             .draw_series([PathElement::new(vertical(1.0), BLACK.stroke_width(2))])
             .map_err(plot_error)?
@@ -120,7 +131,7 @@ pub fn render(results: &Results, title: &str) -> Result<String> {
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 10, y)], red.stroke_width(1)));
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()
