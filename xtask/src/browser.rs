@@ -163,7 +163,7 @@ impl WasmTools {
     /// Installs (or verifies) the wasm target, the browsers, their drivers, and
     /// wasm-bindgen-test-runner at the Cargo.lock version.
     pub fn ensure(root: &Path, browsers: &[Browser], mode: Mode) -> Result<WasmTools> {
-        setup::ensure_rust_target(WASM_TARGET, mode)?;
+        setup::ensure_rustup("target", &[WASM_TARGET], mode)?;
         let needs: Vec<AptNeed> = browsers
             .iter()
             .flat_map(|b| b.apt_needs().iter().copied())

@@ -31,7 +31,7 @@ impl PackageTools {
     /// The wasm target, wasm-bindgen at the Cargo.lock version (wasm-pack would otherwise
     /// try to download one), wasm-pack, node/npm, and a wasm-opt of at least [`MIN_WASM_OPT`].
     pub fn ensure(root: &Path, mode: Mode) -> Result<PackageTools> {
-        setup::ensure_rust_target(WASM_TARGET, mode)?;
+        setup::ensure_rustup("target", &[WASM_TARGET], mode)?;
         setup::ensure_bindgen(root, "wasm-bindgen", mode)?;
         let wasm_pack = setup::ensure_cargo_install("wasm-pack", "wasm-pack", None, mode)?;
         ensure_node(mode)?;

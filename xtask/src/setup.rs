@@ -230,69 +230,27 @@ pub fn ensure_apt(needs: &[AptNeed], mode: Mode) -> Result<()> {
     Ok(())
 }
 
-/// Adds a rustc target (e.g. `wasm32-unknown-unknown`) unless it is installed.
-pub fn ensure_rust_target(target: &str, mode: Mode) -> Result<()> {
-    let installed = match Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .read()
-    {
-        Ok(list) => list.lines().any(|l| l.trim() == target),
-        Err(_) => {
-            // No rustup: look in the sysroot; there is nothing to install with.
-            let sysroot = Command::new("rustc").args(["--print", "sysroot"]).read()?;
-            let present = Path::new(sysroot.trim())
-                .join("lib/rustlib")
-                .join(target)
-                .is_dir();
-            ensure!(
-                present,
-                "the Rust target {target} is missing and rustup is not available"
-            );
-            true
-        }
+/// Adds rustup `kind`s (`target` or `component`) that are not installed yet, e.g.
+/// `ensure_rustup("target", &["wasm32-unknown-unknown"], mode)`.
+pub fn ensure_rustup(kind: &str, names: &[&str], mode: Mode) -> Result<()> {
+    let list = Command::new("rustup")
+        .args([kind, "list", "--installed"])
+        .read()?;
+    // Components are listed with their host: `clippy-x86_64-unknown-linux-gnu`.
+    let installed = |name: &str| {
+        list.lines()
+            .any(|l| l == name || l.starts_with(&format!("{name}-")))
     };
-    if installed {
-        println!("target {target}: present");
-        return Ok(());
-    }
-    let mut add = Command::new("rustup");
-    add.args(["target", "add", target]);
-    ensure!(
-        mode == Mode::Install,
-        "the Rust target {target} is missing; add it with: {}",
-        add.shown()
-    );
-    add.run()
-}
-
-/// Adds rustup components (e.g. `rustfmt`, `clippy`) unless they are installed.
-pub fn ensure_rust_components(components: &[&str], mode: Mode) -> Result<()> {
-    let Ok(list) = Command::new("rustup")
-        .args(["component", "list", "--installed"])
-        .read()
-    else {
-        // Not a rustup toolchain: the checks that use them will say what is missing.
-        return Ok(());
-    };
-    // Lines look like `clippy-x86_64-unknown-linux-gnu`.
-    let missing: Vec<&str> = components
-        .iter()
-        .copied()
-        .filter(|c| {
-            !list
-                .lines()
-                .any(|l| l.trim() == *c || l.trim().starts_with(&format!("{c}-")))
-        })
-        .collect();
+    let missing: Vec<&str> = names.iter().copied().filter(|n| !installed(n)).collect();
     if missing.is_empty() {
-        println!("components {}: present", components.join(", "));
+        println!("{kind} {}: present", names.join(", "));
         return Ok(());
     }
     let mut add = Command::new("rustup");
-    add.args(["component", "add"]).args(&missing);
+    add.args([kind, "add"]).args(&missing);
     ensure!(
         mode == Mode::Install,
-        "missing Rust components; add them with: {}",
+        "missing Rust {kind}s; add them with: {}",
         add.shown()
     );
     add.run()

@@ -123,7 +123,7 @@ pub fn run(args: &TestArgs) -> Result<bool> {
     header("install what is missing");
     let tools = report.time("install", |_| -> Result<WasmTools> {
         if !args.skip_checks {
-            setup::ensure_rust_components(&["rustfmt", "clippy"], mode)?;
+            setup::ensure_rustup("component", &["rustfmt", "clippy"], mode)?;
         }
         WasmTools::ensure(&root, &browsers, mode)
     })?;
