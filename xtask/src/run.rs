@@ -80,8 +80,14 @@ impl Run for Command {
         let mut captured = Vec::new();
         if let Some(mut pipe) = child.stdout.take() {
             let mut buf = [0u8; 8192];
-            // A read error ends the echo; the exit status still tells how the run went.
-            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+            loop {
+                // Another read error ends the echo; the exit status still tells how it went.
+                let n = match pipe.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
                 captured.extend_from_slice(&buf[..n]);
                 let mut out = io::stdout().lock();
                 let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
