@@ -261,11 +261,7 @@ pub fn generated(results: &Results, sizes: &[Size], env: &Environment, target: &
     let mut s = String::new();
     let _ = writeln!(s, "{}", target.begin);
     if let Some(heading) = &target.heading {
-        let _ = writeln!(
-            s,
-            "{heading}
-"
-        );
+        let _ = writeln!(s, "{heading}\n");
     }
     let _ = writeln!(
         s,
