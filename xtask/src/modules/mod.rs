@@ -145,6 +145,32 @@ fn resolve(
     Some(base)
 }
 
+/// Per module path, the names its `use` items bind and the paths they come from.
+type Bound<'a> = BTreeMap<&'a [String], BTreeMap<&'a str, Vec<String>>>;
+
+/// Follows re-exports (`pub use x::Y` in a module, the crate root too) to the path of the
+/// module that defines the name.
+fn defining_path(mut target: Vec<String>, bound: &Bound) -> Vec<String> {
+    // A bound limit: re-export chains are short, and a circular one must not hang.
+    for _ in 0..8 {
+        let hop = (0..target.len()).find_map(|k| {
+            let source = bound.get(&target[..k])?.get(target[k].as_str())?;
+            Some(
+                source
+                    .iter()
+                    .chain(&target[k + 1..])
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
+        });
+        match hop {
+            Some(next) if next != target => target = next,
+            _ => break,
+        }
+    }
+    target
+}
+
 /// Checks the library under `root/src`.
 pub fn findings(root: &Path) -> Result<Findings> {
     let modules = load(root)?;
@@ -157,19 +183,19 @@ pub fn findings(root: &Path) -> Result<Findings> {
             )
         })
         .collect();
-    let top: &[&str] = children.get([].as_slice()).map_or(&[], Vec::as_slice);
-    // Names the crate root binds with `use`: each one's defining path.
-    let lib = modules
+    // Per module, the names its `use` items bind (children aside): each one's source.
+    let bound: Bound = modules
         .iter()
-        .find(|m| m.path.is_empty())
-        .context("no src/lib.rs")?;
-    let root_names: BTreeMap<&str, Vec<String>> = lib
-        .items
-        .imports
-        .iter()
-        .filter_map(|i| Some((i.binds.as_deref()?, resolve(&[], &i.path, &children)?)))
-        .filter(|(name, _)| !top.contains(name))
+        .map(|m| {
+            let kids = &children[m.path.as_slice()];
+            let names = m.items.imports.iter().filter_map(|i| {
+                let name = i.binds.as_deref().filter(|n| !kids.contains(n))?;
+                Some((name, resolve(&m.path, &i.path, &children)?))
+            });
+            (m.path.as_slice(), names.collect())
+        })
         .collect();
+    let root_names = &bound[[].as_slice()];
 
     let mut findings = Findings::default();
     // Per folder (the crate root too): child -> child -> the imports that make the edge.
@@ -180,7 +206,7 @@ pub fn findings(root: &Path) -> Result<Findings> {
     > = BTreeMap::new();
     for module in &modules {
         for import in &module.items.imports {
-            let Some(mut target) = resolve(&module.path, &import.path, &children) else {
+            let Some(target) = resolve(&module.path, &import.path, &children) else {
                 continue;
             };
             let at = format!("{}:{}", module.file.display(), import.line);
@@ -190,15 +216,13 @@ pub fn findings(root: &Path) -> Result<Findings> {
             } else {
                 format!("use {path}")
             };
-            if let Some(source) = target.first().and_then(|n| root_names.get(n.as_str())) {
-                if !module.path.is_empty() {
-                    let from = source.join("::");
-                    findings.upward.push(format!(
-                        "{at}: `{path}` is `crate::{from}` re-exported by lib.rs"
-                    ));
-                }
-                target = source.iter().chain(&target[1..]).cloned().collect();
+            let through_root = target.first().and_then(|n| root_names.get(n.as_str()));
+            if let (Some(source), false) = (through_root, module.path.is_empty()) {
+                let from = source.join("::");
+                let message = format!("{at}: `{path}` is `crate::{from}` re-exported by lib.rs");
+                findings.upward.push(message);
             }
+            let target = defining_path(target, &bound);
             // Every folder that holds both ends in different children.
             let shared = module
                 .path
@@ -299,6 +323,30 @@ mod tests {
         ]);
         let found = findings(dir.path()).unwrap();
         assert!(found.is_empty(), "{}", found.render());
+    }
+
+    #[test]
+    fn re_exports_of_a_folder_lead_to_their_module() {
+        let dir = tree(&[
+            ("lib.rs", "mod t;\n"),
+            (
+                "t/mod.rs",
+                "mod a;\nmod b;\npub use a::A;\npub(crate) use b::B;\n",
+            ),
+            ("t/a.rs", "use super::B;\npub struct A;\n"),
+            ("t/b.rs", "use crate::t::A;\npub struct B;\n"),
+        ]);
+        let lines: Vec<String> = findings(dir.path())
+            .unwrap()
+            .render()
+            .lines()
+            .map(String::from)
+            .collect();
+        assert_eq!(
+            lines[0],
+            "import circle among the submodules of crate::t: a -> b -> a"
+        );
+        assert_eq!(lines.len(), 3, "{lines:?}");
     }
 
     #[test]
