@@ -45,10 +45,10 @@ pub fn run(root: &Path, name: &str, command_line: &str) -> Result<()> {
     }
     let mut cmd = cargo();
     cmd.args(command_line.split_whitespace()).current_dir(root);
-    // Read by the doc check only.
-    cmd.env("RUSTDOCFLAGS", "-D warnings");
-    if command_line.starts_with("clippy") {
-        cmd.args(["--", "-D", "warnings"]);
-    }
+    match name {
+        "doc" => cmd.env("RUSTDOCFLAGS", "-D warnings"),
+        _ if command_line.starts_with("clippy") => cmd.args(["--", "-D", "warnings"]),
+        _ => &mut cmd,
+    };
     cmd.run()
 }
