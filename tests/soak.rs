@@ -49,6 +49,7 @@ use wasm_websocket::{
     live_listeners, Backend, BinaryType, CloseCode, Error, Message, ReconnectEvent,
     ReconnectPolicy, State, WebSocket,
 };
+use xtask_record::{Figure, Record, Soak};
 
 #[cfg(not(wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_browser);
@@ -168,31 +169,33 @@ fn browser() -> &'static str {
 }
 
 /// One `SOAK {...}` line: the test's figures, plus where it ran.
-fn report(test: &str, fields: &[(&str, String)]) {
-    let mut line = format!(
-        r#"SOAK {{"test":"{test}","profile":"{}","browser":"{}","worker":{},"suite_backend":"{}""#,
-        profile(),
-        browser(),
-        in_worker(),
-        if on_stream_backend() {
+fn report(test: &str, fields: &[(&str, Figure)]) {
+    let record = Record::Soak(Soak {
+        test: test.to_string(),
+        profile: profile().to_string(),
+        browser: browser().to_string(),
+        worker: in_worker(),
+        suite_backend: if on_stream_backend() {
             "stream"
         } else {
             "classic"
         }
-    );
-    for (key, value) in fields {
-        line.push_str(&format!(r#","{key}":{value}"#));
-    }
-    line.push('}');
-    console_log!("{line}");
+        .to_string(),
+        figures: fields
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.clone()))
+            .collect(),
+    });
+    console_log!("{record}");
 }
 
-fn num(n: impl std::fmt::Display) -> String {
-    n.to_string()
+fn num(n: impl Into<Figure>) -> Figure {
+    n.into()
 }
 
-fn ms1(ms: f64) -> String {
-    format!("{ms:.1}")
+/// Milliseconds to a tenth.
+fn ms1(ms: f64) -> Figure {
+    Figure::rounded(ms, 1)
 }
 
 /// Counts uncaught exceptions from here on; `check` fails the test if there were any.
@@ -444,16 +447,13 @@ async fn connect_drop_cycles_return_to_baseline() {
             &[
                 ("cycles", num(cycles)),
                 ("ms", ms1(ms)),
-                ("per_cycle_ms", format!("{:.2}", ms / cycles as f64)),
+                ("per_cycle_ms", Figure::rounded(ms / cycles as f64, 2)),
                 // echo+drop, close+drop, drop while connecting, split+drop
                 (
                     "per_kind_ms",
-                    format!(
-                        "\"{}\"",
-                        kind_ms
-                            .map(|t| format!("{:.2}", t / (cycles / 4) as f64))
-                            .join("/")
-                    ),
+                    num(kind_ms
+                        .map(|t| format!("{:.2}", t / (cycles / 4) as f64))
+                        .join("/")),
                 ),
                 ("listeners_before", num(listeners)),
                 ("listeners_after", num(live_listeners())),
@@ -982,12 +982,12 @@ async fn slow_flood(backend: Backend) {
             ("ms", ms1(ms)),
             (
                 "reader_mb_per_s",
-                format!("{:.1}", (n * size) as f64 / 1e3 / ms),
+                Figure::rounded((n * size) as f64 / 1e3 / ms, 1),
             ),
-            ("max_ahead_mib", format!("{ahead_mib:.1}")),
+            ("max_ahead_mib", Figure::rounded(ahead_mib, 1)),
             (
                 "memory_growth_mib",
-                format!("{:.1}", (peak_memory - memory) as f64 / MIB as f64),
+                Figure::rounded((peak_memory - memory) as f64 / MIB as f64, 1),
             ),
         ],
     );
@@ -1267,10 +1267,10 @@ async fn random_sizes_up_to_4_mib_echo_byte_exact_in_both_binary_types() {
             report(
                 "random_sizes",
                 &[
-                    ("binary_type", format!("\"{binary_type:?}\"")),
+                    ("binary_type", num(format!("{binary_type:?}"))),
                     ("messages", num(n)),
-                    ("mib", format!("{:.1}", bytes as f64 / MIB as f64)),
-                    ("checksum", format!("\"{checksum:016x}\"")),
+                    ("mib", Figure::rounded(bytes as f64 / MIB as f64, 1)),
+                    ("checksum", num(format!("{checksum:016x}"))),
                     ("lost", num(0)),
                     ("ms", ms1(ms)),
                 ],

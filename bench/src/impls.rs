@@ -9,7 +9,9 @@ use futures::future::{join_all, poll_fn};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use wasm_bindgen::JsCast;
 
-use crate::{log, now, url, Field, Workload};
+use xtask_record::{Bench, Outcome};
+
+use crate::{log_record, now, url, Workload};
 
 /// A received message, moved out of the library's own type (no copy).
 pub(crate) enum Got {
@@ -420,38 +422,38 @@ async fn cycles<L: Lib>(n: u32) -> Result<(), String> {
 /// Runs `n` connect / echo / close cycles of each Rust implementation (after a warm-up of
 /// 50) and prints wasm memory and, for this crate, `live_listeners()` before and after.
 pub async fn memory_cycles(n: u32) {
-    async fn one<L: Lib>(name: &str, n: u32, listeners: fn() -> f64) {
+    async fn one<L: Lib>(name: &str, n: u32, listeners: Option<fn() -> f64>) {
         let outcome = async {
             cycles::<L>(50).await?;
             crate::sleep(50).await;
-            let (mem0, lis0) = (wasm_memory_bytes(), listeners());
+            let count = || listeners.map_or(0.0, |count| count());
+            let (mem0, lis0) = (wasm_memory_bytes(), count());
             cycles::<L>(n).await?;
             crate::sleep(50).await;
-            Ok::<_, String>((mem0, lis0, wasm_memory_bytes(), listeners()))
+            Ok::<_, String>((mem0, lis0, wasm_memory_bytes(), count()))
         }
         .await;
-        let line = match outcome {
-            Ok((mem0, lis0, mem1, lis1)) => crate::json_line(&[
-                ("impl", Field::Str(name)),
-                ("workload", Field::Str("memory")),
-                ("cycles", Field::Num(f64::from(n))),
-                ("mem_before", Field::Num(mem0)),
-                ("mem_after", Field::Num(mem1)),
-                ("listeners_before", Field::Num(lis0)),
-                ("listeners_after", Field::Num(lis1)),
-            ]),
-            Err(e) => crate::json_line(&[
-                ("impl", Field::Str(name)),
-                ("workload", Field::Str("memory")),
-                ("error", Field::Str(&e)),
-            ]),
+        let outcome = match outcome {
+            Ok((mem_before, lis0, mem_after, lis1)) => Outcome::Memory {
+                cycles: n,
+                mem_before,
+                mem_after,
+                listeners: listeners.map(|_| (lis0, lis1)),
+            },
+            Err(error) => Outcome::Failed { error },
         };
-        log(&line);
+        log_record(Bench {
+            imp: name.to_string(),
+            workload: "memory".to_string(),
+            outcome,
+        });
     }
-    one::<Ours<{ wasm_websocket::DEFAULT_HIGH_WATER_MARK }>>("wasm-websocket", n, || {
-        wasm_websocket::live_listeners() as f64
-    })
+    one::<Ours<{ wasm_websocket::DEFAULT_HIGH_WATER_MARK }>>(
+        "wasm-websocket",
+        n,
+        Some(|| wasm_websocket::live_listeners() as f64),
+    )
     .await;
-    one::<Gloo>("gloo-net", n, || -1.0).await;
-    one::<WsStream>("ws_stream_wasm", n, || -1.0).await;
+    one::<Gloo>("gloo-net", n, None).await;
+    one::<WsStream>("ws_stream_wasm", n, None).await;
 }

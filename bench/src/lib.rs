@@ -10,9 +10,8 @@
 mod impls;
 mod raw;
 
-use std::fmt::Write as _;
-
 use wasm_bindgen::prelude::*;
+use xtask_record::{Bench, Better, Outcome, Record};
 
 pub use impls::memory_cycles;
 
@@ -40,6 +39,11 @@ extern "C" {
 /// Prints one line of the output.
 pub fn log(line: &str) {
     console_log(line);
+}
+
+/// Prints one `BENCH` line.
+pub fn log_record(bench: Bench) {
+    console_log(&Record::Bench(bench).to_string());
 }
 
 /// Resolves after `ms` milliseconds (lets the browser and the peer settle between runs).
@@ -252,28 +256,6 @@ impl Config {
     }
 }
 
-fn json_line(pairs: &[(&str, Field<'_>)]) -> String {
-    let mut line = String::from("BENCH {");
-    for (i, (key, value)) in pairs.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        let _ = write!(line, "\"{key}\":");
-        let _ = match value {
-            Field::Str(s) => write!(line, "\"{}\"", s.replace(['"', '\\'], "'")),
-            Field::Num(n) => write!(line, "{n}"),
-        };
-    }
-    line.push('}');
-    line
-}
-
-/// A value in an output line.
-pub enum Field<'a> {
-    Str(&'a str),
-    Num(f64),
-}
-
 /// Runs every workload with every implementation, interleaved, `reps + 1` times (the first
 /// round is the warm-up), and prints one `BENCH` line per run.
 pub async fn run(config: &Config) {
@@ -303,26 +285,24 @@ pub async fn run(config: &Config) {
             for j in 0..applicable.len() {
                 let imp = applicable[(j + rep as usize) % k];
                 let outcome = workload.run(imp).await;
-                let mut fields = vec![
-                    ("impl", Field::Str(imp.name())),
-                    ("workload", Field::Str(workload.key())),
-                    ("rep", Field::Num(f64::from(rep))),
-                ];
-                let error;
-                match outcome {
+                let outcome = match outcome {
                     Ok(ms) => {
                         let (value, unit, lower) = workload.figure(ms);
-                        fields.push(("value", Field::Num((value * 1000.0).round() / 1000.0)));
-                        fields.push(("unit", Field::Str(unit)));
-                        fields.push(("better", Field::Str(if lower { "lower" } else { "higher" })));
-                        fields.push(("ms", Field::Num((ms * 1000.0).round() / 1000.0)));
+                        Outcome::Run {
+                            rep,
+                            value: (value * 1000.0).round() / 1000.0,
+                            unit: unit.to_string(),
+                            better: if lower { Better::Lower } else { Better::Higher },
+                            ms: (ms * 1000.0).round() / 1000.0,
+                        }
                     }
-                    Err(e) => {
-                        error = e;
-                        fields.push(("error", Field::Str(&error)));
-                    }
-                }
-                log(&json_line(&fields));
+                    Err(error) => Outcome::Failed { error },
+                };
+                log_record(Bench {
+                    imp: imp.name().to_string(),
+                    workload: workload.key().to_string(),
+                    outcome,
+                });
                 sleep(20).await;
             }
         }

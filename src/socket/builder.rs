@@ -272,7 +272,7 @@ impl Builder {
     /// - [`Error::Timeout`] when the [connect timeout](Builder::connect_timeout) elapses,
     /// - [`Error::Js`] for any other exception from the browser.
     pub fn connect(self) -> ConnectFuture {
-        ConnectFuture::new(self)
+        ConnectFuture::new(self.open(), self.connect_timeout)
     }
 
     /// Creates the socket without waiting for it to open: it starts in

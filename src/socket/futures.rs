@@ -6,7 +6,9 @@ use std::task::{ready, Context, Poll};
 
 #[cfg(doc)]
 use super::Handle;
-use super::{Builder, WebSocket};
+use std::time::Duration;
+
+use super::WebSocket;
 use crate::close::CloseCode;
 use crate::close_event::CloseEvent;
 use crate::core::connection::Connection;
@@ -70,7 +72,7 @@ impl Future for ClosedFuture {
     }
 }
 
-/// The future returned by [`WebSocket::connect`] and [`Builder::connect`]; resolves once
+/// The future returned by [`WebSocket::connect`] and [`Builder::connect`](super::Builder::connect); resolves once
 /// the socket is open. Dropping it first closes the socket and removes its listeners.
 #[must_use = "futures do nothing unless awaited; dropping this closes the socket"]
 pub struct ConnectFuture {
@@ -88,8 +90,10 @@ impl fmt::Debug for ConnectFuture {
 }
 
 impl ConnectFuture {
-    pub(crate) fn new(builder: Builder) -> Self {
-        let socket = match builder.open() {
+    /// The future of a socket just created (or of why it could not be), which
+    /// `connect_timeout` bounds.
+    pub(crate) fn new(opened: Result<WebSocket, Error>, connect_timeout: Option<Duration>) -> Self {
+        let socket = match opened {
             Ok(socket) => socket,
             Err(error) => {
                 return ConnectFuture {
@@ -99,8 +103,7 @@ impl ConnectFuture {
             }
         };
         // Longer than a JS timer can wait means no timeout (see `Builder::connect_timeout`).
-        let timer = builder
-            .connect_timeout
+        let timer = connect_timeout
             .filter(|timeout| whole_millis(*timeout) <= u64::from(MAX_DELAY_MS))
             .map(|timeout| {
                 let weak = Rc::downgrade(&socket.connection);

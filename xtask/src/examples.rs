@@ -14,19 +14,20 @@
 //! each app into `pkg/` next to its `index.html` under `<target>/examples-site/{yew,leptos}`.
 
 use std::fs;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::demo;
-use crate::js_tests::parse_node_summary;
-use crate::peer::Peer;
-use crate::setup::{self, Mode, Want};
-use crate::suite::{Browser, Counts, SuiteResult, WASM_TARGET};
-use crate::util::{describe_status, header, target_dir, Cmd, Error, Result};
+use anyhow::{Context, Result};
+
+use crate::browser::{Browser, WasmTools, WASM_TARGET};
+use crate::counts::{run_libtest, SuiteResult};
+use crate::js_tests::{node_test, run_node_test, serve};
+use crate::paths::target_dir;
+use crate::run::{cargo, header, Run};
+use crate::setup::{self, Mode};
 
 /// The name of this suite in `cargo xtask test`'s summary.
-pub const NAME: &str = "examples";
+const NAME: &str = "examples";
 
 /// The apps: (package, directory under `examples/`, directory under the site).
 const APPS: &[(&str, &str, &str)] = &[
@@ -55,44 +56,28 @@ fn selection() -> Vec<&'static str> {
 }
 
 /// Builds the apps, runs the hook tests and the apps' smoke tests, and returns their
-/// counts together. Never fails: a problem that keeps the tests from running is reported
-/// in [`SuiteResult::problem`].
+/// counts together. Never fails: a problem that keeps the tests from running is the
+/// result's problem.
 pub fn examples_tests(root: &Path, mode: Mode) -> SuiteResult {
-    match run(root, mode) {
-        Ok(result) => result,
-        Err(e) => {
-            eprintln!("error: {e}");
-            SuiteResult::not_run(NAME, format!("not run: {e}"))
-        }
-    }
+    run(root, mode).unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        SuiteResult::not_run(NAME, format!("{e:#}"))
+    })
 }
 
 fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
     header("install what is missing (examples)");
-    setup::ensure_rust_target(WASM_TARGET, mode)?;
-    setup::ensure_apt(Browser::Chromium.apt_needs(), mode)?;
-    let version = setup::locked_version(root, "wasm-bindgen")?;
-    let bindgen = setup::ensure_cargo_install(
-        "wasm-bindgen",
-        "wasm-bindgen-cli",
-        Want::Exact(&version),
-        mode,
-    )?;
-    let runner = setup::ensure_cargo_install(
-        "wasm-bindgen-test-runner",
-        "wasm-bindgen-cli",
-        Want::Exact(&version),
-        mode,
-    )?;
-    demo::ensure_node(mode)?;
+    let tools = WasmTools::ensure(root, &[Browser::Chromium], mode)?;
+    let bindgen = setup::ensure_bindgen(root, "wasm-bindgen", mode)?;
+    crate::package::ensure_node(mode)?;
 
     header("build the example apps and the hook tests (dev profile, wasm32)");
     let started = Instant::now();
-    Cmd::cargo()
+    cargo()
         .arg("build")
         .args(selection())
         .arg("--bins")
-        .cwd(root)
+        .current_dir(root)
         .run()?;
     println!(
         "example apps and hook tests built in {:.1} s",
@@ -103,116 +88,49 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
     let site = target_dir(root).join("examples-site");
     let wasm_dir = target_dir(root).join(WASM_TARGET).join("debug");
     for (package, dir, name) in APPS {
-        let out = site.join(name);
-        let pkg = out.join("pkg");
+        let pkg = site.join(name).join("pkg");
         if pkg.exists() {
-            fs::remove_dir_all(&pkg)
-                .map_err(|e| Error::new(format!("removing {}: {e}", pkg.display())))?;
+            fs::remove_dir_all(&pkg).with_context(|| format!("removing {}", pkg.display()))?;
         }
-        Cmd::new(&bindgen)
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                "app",
-                "--out-dir",
-            ])
+        std::process::Command::new(&bindgen)
+            .args("--target web --no-typescript --out-name app --out-dir".split_whitespace())
             .arg(&pkg)
             .arg(wasm_dir.join(format!("{package}.wasm")))
             .run()?;
         let index = root.join("examples").join(dir).join("index.html");
-        fs::copy(&index, out.join("index.html"))
-            .map_err(|e| Error::new(format!("copying {}: {e}", index.display())))?;
+        fs::copy(&index, site.join(name).join("index.html"))
+            .with_context(|| format!("copying {}", index.display()))?;
     }
     println!("{}", site.display());
 
-    let tests = root.join("examples").join("tests");
+    let tests = root.join("examples/tests");
     header("npm dependencies of the example tests");
-    setup::ensure_node_modules(&tests, "the example tests'", mode)?;
+    setup::ensure_node_modules(&tests, mode)?;
 
     header("build and start the test peer (serving the example apps)");
-    Cmd::cargo()
-        .args(["build", "-p", "ws-peer"])
-        .cwd(root)
-        .run()?;
-    let exe = target_dir(root).join("debug").join("ws-peer");
-    let peer = Peer::serving(&exe, SocketAddr::from(([127, 0, 0, 1], 0)), &site)?;
-
-    let mut counts = Counts::default();
-    let mut problems = Vec::new();
+    let peer = serve(root, &site)?;
+    let peer_addr = peer.addr().to_string();
 
     header(&format!(
         "hook tests: {} (wasm-bindgen-test, headless Chromium)",
         HOOK_TESTS.join(", ")
     ));
-    {
-        let cmd = hook_test_command(root, &runner, peer.addr());
-        match cmd.run_tee() {
-            Ok((status, output)) => {
-                let found = Counts::parse_output(&output);
-                if let Some(found) = found {
-                    counts.add(found);
-                }
-                if !status.success() {
-                    problems.push(format!("`{cmd}` failed ({})", describe_status(status)));
-                } else if found.is_none_or(|c| c.passed + c.failed == 0) {
-                    problems.push(format!("`{cmd}` ran no tests"));
-                }
-            }
-            Err(e) => problems.push(e.to_string()),
-        }
-    }
+    let mut hooks = Browser::Chromium.wasm_test(&tools, root, &peer_addr, "test");
+    hooks.args(selection());
+    let hooks = run_libtest(NAME, &mut hooks).0;
+    let (mut counts, mut problems) = (hooks.counts, Vec::from_iter(hooks.problem));
 
     header("example apps' smoke tests (node --test, headless Chromium)");
-    let cmd = Cmd::new("node")
-        .args([
-            "--test",
-            "--test-concurrency=1",
-            "--test-timeout=120000",
-            "chat.test.mjs",
-        ])
-        .env("WS_PEER", peer.addr().to_string())
-        .env("WS_STATIC_DIR", &site)
-        .env("CHROMIUM", "/usr/bin/chromium")
-        .cwd(&tests);
-    let (status, output) = cmd.run_tee()?;
+    let smoke = run_node_test(
+        NAME,
+        &mut node_test(&tests, &["chat.test.mjs"], &peer, &site),
+    )?;
     drop(peer);
-    match parse_node_summary(&output) {
-        None => problems.push(format!(
-            "`{cmd}` printed no summary ({})",
-            describe_status(status)
-        )),
-        Some(found) => {
-            counts.add(found);
-            if found.passed == 0 && found.failed == 0 {
-                problems.push(format!("`{cmd}` ran no tests"));
-            } else if !status.success() {
-                problems.push(format!("`{cmd}` failed ({})", describe_status(status)));
-            }
-        }
-    }
-
+    counts.add(smoke.counts);
+    problems.extend(smoke.problem);
     Ok(SuiteResult {
         name: NAME.to_string(),
         counts,
         problem: (!problems.is_empty()).then(|| problems.join("; ")),
     })
-}
-
-/// `cargo test` of the hook tests ([`selection`]) in headless Chromium, against `peer`
-/// (read by the tests at compile time).
-fn hook_test_command(root: &Path, runner: &Path, peer: SocketAddr) -> Cmd {
-    Cmd::cargo()
-        .arg("test")
-        .args(selection())
-        // webdriver.json (browser arguments) is read from the current directory.
-        .cwd(root)
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
-        .env("WASM_WS_PEER", peer.to_string())
-        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-        .env_remove("GECKODRIVER")
-        .env_remove("SAFARIDRIVER")
-        .env_remove("NO_HEADLESS")
 }

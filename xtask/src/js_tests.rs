@@ -8,152 +8,97 @@
 
 use std::fs;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::Command;
 
-use crate::demo;
+use anyhow::Result;
+
+use crate::browser::Browser;
+use crate::counts::{Counts, SuiteResult};
+use crate::paths::target_dir;
 use crate::peer::Peer;
+use crate::run::{header, Run};
 use crate::setup::{self, Mode};
-use crate::suite::{Browser, Counts, SuiteResult};
-use crate::util::{describe_status, header, target_dir, Cmd, Result};
 
 /// The name of this suite in `cargo xtask test`'s summary.
-pub const NAME: &str = "js";
+const NAME: &str = "js";
 
 /// The test files, in the order they run (one browser at a time: the machine has 2 cores).
 const TEST_FILES: &[&str] = &["api.test.mjs", "types.test.mjs", "demo.test.mjs"];
 
-/// Builds what the tests need, runs them, and returns their counts. Never fails: a problem
-/// that keeps the tests from running is reported in [`SuiteResult::problem`].
+/// Builds what the tests need and runs them. Never fails: a problem that keeps the tests
+/// from running is the result's problem.
 pub fn js_tests(root: &Path, mode: Mode) -> SuiteResult {
-    match run(root, mode) {
-        Ok(result) => result,
-        Err(e) => {
-            eprintln!("error: {e}");
-            SuiteResult::not_run(NAME, format!("not run: {e}"))
-        }
-    }
-}
-
-/// Where the demo's self-test screenshot goes.
-pub fn screenshot_path(root: &Path) -> PathBuf {
-    target_dir(root).join("demo-selftest.png")
+    run(root, mode).unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        SuiteResult::not_run(NAME, format!("{e:#}"))
+    })
 }
 
 fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
     header("install what is missing (JS tests)");
     setup::ensure_apt(&Browser::Chromium.apt_needs()[..1], mode)?;
-    let site = demo::prepare_site(root, mode)?;
+    let site = crate::demo::prepare_site(root, mode)?;
 
     header("build the npm package (wasm-pack build npm --target bundler)");
-    let bundler = target_dir(root).join("pkg-bundler");
-    demo::build_package(root, &site.tools, "bundler", &bundler)?;
+    site.tools
+        .build(root, "bundler", &target_dir(root).join("pkg-bundler"))?;
 
-    let tests = root.join("www").join("tests");
+    let tests = root.join("www/tests");
     header("npm dependencies of the JS tests");
-    setup::ensure_node_modules(&tests, "the JS tests'", mode)?;
+    setup::ensure_node_modules(&tests, mode)?;
 
     header("build and start the test peer (serving the site)");
-    Cmd::cargo()
-        .args(["build", "-p", "ws-peer"])
-        .cwd(root)
-        .run()?;
-    let exe = target_dir(root).join("debug").join("ws-peer");
-    let peer = Peer::serving(&exe, SocketAddr::from(([127, 0, 0, 1], 0)), &site.dir)?;
+    let peer = serve(root, &site.dir)?;
 
     header("JS API tests and the demo's self-test (node --test, headless Chromium)");
-    let screenshot = screenshot_path(root);
+    let screenshot = target_dir(root).join("demo-selftest.png");
     let _ = fs::remove_file(&screenshot);
-    let cmd = Cmd::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-timeout=120000"])
-        .args(TEST_FILES)
-        .env("WS_PEER", peer.addr().to_string())
-        .env("WS_STATIC_DIR", &site.dir)
-        .env("DEMO_SCREENSHOT", &screenshot)
-        .env("CHROMIUM", "/usr/bin/chromium")
-        .cwd(&tests);
-    let (status, output) = cmd.run_tee()?;
-    drop(peer);
-
-    let counts = parse_node_summary(&output);
-    let problem = match counts {
-        None => Some(format!(
-            "`{cmd}` printed no summary ({})",
-            describe_status(status)
-        )),
-        Some(c) if c.passed == 0 && c.failed == 0 => Some("ran no tests".to_string()),
-        Some(_) if !status.success() => {
-            Some(format!("`{cmd}` failed ({})", describe_status(status)))
-        }
-        Some(_) => None,
-    };
+    let mut cmd = node_test(&tests, TEST_FILES, &peer, &site.dir);
+    cmd.env("DEMO_SCREENSHOT", &screenshot);
+    let result = run_node_test(NAME, &mut cmd);
     if screenshot.is_file() {
         println!("demo self-test screenshot: {}", screenshot.display());
     }
+    result
+}
+
+/// Builds the peer and starts it on a free port, serving `dir` over HTTP too.
+pub fn serve(root: &Path, dir: &Path) -> Result<Peer> {
+    Peer::serving(
+        &Peer::build(root, false)?,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        dir,
+    )
+}
+
+/// `node --test FILES` in `dir`, one file at a time, against `peer` serving `site`.
+pub fn node_test(dir: &Path, files: &[&str], peer: &Peer, site: &Path) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.args(["--test", "--test-concurrency=1", "--test-timeout=120000"])
+        .args(files)
+        .env("WS_PEER", peer.addr().to_string())
+        .env("WS_STATIC_DIR", site)
+        .env("CHROMIUM", "/usr/bin/chromium")
+        .current_dir(dir);
+    cmd
+}
+
+/// Runs a node test command and counts its results from node's summary.
+pub fn run_node_test(name: &str, cmd: &mut Command) -> Result<SuiteResult> {
+    let (status, output) = cmd.tee()?;
+    let found = Counts::from_node(&output);
+    let problem = match found {
+        None => Some(format!(
+            "`{}` printed no summary ({})",
+            cmd.shown(),
+            crate::run::describe(status)
+        )),
+        found => Counts::problem(found, status, &cmd.shown()),
+    };
     Ok(SuiteResult {
-        name: NAME.to_string(),
-        counts: counts.unwrap_or_default(),
+        name: name.to_string(),
+        counts: found.unwrap_or_default(),
         problem,
     })
-}
-
-/// The counts in node's test runner summary: `# pass 3` (TAP reporter) or `ℹ pass 3`
-/// (spec reporter); cancelled tests count as failed, skipped and todo ones as ignored.
-pub fn parse_node_summary(output: &str) -> Option<Counts> {
-    let mut counts = Counts::default();
-    let mut seen = false;
-    for line in output.lines() {
-        let line = line.trim();
-        let Some(rest) = line.strip_prefix("# ").or_else(|| line.strip_prefix("ℹ ")) else {
-            continue;
-        };
-        let mut words = rest.split_whitespace();
-        let (Some(key), Some(value), None) = (words.next(), words.next(), words.next()) else {
-            continue;
-        };
-        let Ok(n) = value.parse::<u64>() else {
-            continue;
-        };
-        match key {
-            "pass" => {
-                counts.passed += n;
-                seen = true;
-            }
-            "fail" | "cancelled" => counts.failed += n,
-            "skipped" | "todo" => counts.ignored += n,
-            _ => {}
-        }
-    }
-    seen.then_some(counts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn node_summary_tap_and_spec() {
-        let tap = "ok 1 - x\n1..1\n# tests 28\n# suites 5\n# pass 25\n# fail 1\n# cancelled 2\n# skipped 1\n# todo 0\n# duration_ms 12.5\n";
-        assert_eq!(
-            parse_node_summary(tap),
-            Some(Counts {
-                passed: 25,
-                failed: 3,
-                ignored: 1
-            })
-        );
-        let spec = "✔ x (1ms)\nℹ tests 2\nℹ pass 2\nℹ fail 0\nℹ cancelled 0\n";
-        assert_eq!(
-            parse_node_summary(spec),
-            Some(Counts {
-                passed: 2,
-                failed: 0,
-                ignored: 0
-            })
-        );
-        assert_eq!(
-            parse_node_summary("# Subtest: pass 3 things\nnothing"),
-            None
-        );
-        assert_eq!(parse_node_summary(""), None);
-    }
 }

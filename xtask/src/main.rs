@@ -2,118 +2,140 @@
 //! developer's machine and in CI (`.ci/run` calls `cargo xtask test`).
 
 mod bench;
+mod browser;
+mod checks;
+mod counts;
 mod demo;
 mod examples;
 mod js_tests;
+mod lockfile;
+mod modules;
+mod package;
+mod paths;
 mod peer;
+mod run;
 mod setup;
 mod soak;
 mod suite;
 mod test_cmd;
-mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: cargo xtask <command> [options]
+use clap::{Parser, Subcommand};
 
-commands:
-  test    install what is missing, then run every test suite and check (see `cargo xtask test --help`)
-  demo    build the npm package and serve the demo page on http://127.0.0.1:8080/ (see `cargo xtask demo --help`)
-  bench   benchmark against raw JS, gloo-net and ws_stream_wasm, and measure sizes (see `cargo xtask bench --help`)
-  soak    the soak and fault suite with its figures, a few minutes per browser (see `cargo xtask soak --help`)";
+#[derive(Parser)]
+#[command(
+    bin_name = "cargo xtask",
+    about = "Set-up and orchestration of wasm-websocket",
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Test(test_cmd::TestArgs),
+    Demo(demo::DemoArgs),
+    Bench(bench::BenchArgs),
+    Soak(soak::SoakArgs),
+    /// Check the library's module graph: no import circle, no upward import through lib.rs.
+    #[command(visible_alias = "deps")]
+    Modules,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let cli = Cli::parse();
     // Before any thread starts: children must find what `cargo install` put there.
-    setup::put_cargo_bin_on_path();
-    setup::drop_cargo_library_path(&util::target_dir(&util::workspace_root()));
+    let root = paths::workspace_root();
+    setup::prepare_environment(&paths::target_dir(&root));
 
-    match args.first().map(String::as_str) {
-        Some("test") => match test_cmd::Options::parse(&args[1..]) {
-            Ok(Some(opts)) => match test_cmd::run(&opts) {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => {
-                    eprintln!("\nxtask test: FAILED (see the summary above)");
-                    ExitCode::FAILURE
-                }
-                Err(e) => {
-                    eprintln!("\nerror: {e}");
-                    ExitCode::FAILURE
-                }
-            },
-            Ok(None) => {
-                println!("{}", test_cmd::USAGE);
-                ExitCode::SUCCESS
-            }
-            Err(msg) => {
-                eprintln!("error: {msg}\n\n{}", test_cmd::USAGE);
-                ExitCode::from(2)
-            }
-        },
-        Some("bench") => match bench::Options::parse(&args[1..]) {
-            Ok(Some(opts)) => match bench::run(&opts) {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => {
-                    eprintln!("\nxtask bench: some runs FAILED (see the table above)");
-                    ExitCode::FAILURE
-                }
-                Err(e) => {
-                    eprintln!("\nerror: {e}");
-                    ExitCode::FAILURE
-                }
-            },
-            Ok(None) => {
-                println!("{}", bench::USAGE);
-                ExitCode::SUCCESS
-            }
-            Err(msg) => {
-                eprintln!("error: {msg}\n\n{}", bench::USAGE);
-                ExitCode::from(2)
-            }
-        },
-        Some("soak") => match soak::Options::parse(&args[1..]) {
-            Ok(Some(opts)) => match soak::run(&opts) {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => {
-                    eprintln!("\nxtask soak: FAILED (see the summary above)");
-                    ExitCode::FAILURE
-                }
-                Err(e) => {
-                    eprintln!("\nerror: {e}");
-                    ExitCode::FAILURE
-                }
-            },
-            Ok(None) => {
-                println!("{}", soak::USAGE);
-                ExitCode::SUCCESS
-            }
-            Err(msg) => {
-                eprintln!("error: {msg}\n\n{}", soak::USAGE);
-                ExitCode::from(2)
-            }
-        },
-        Some("demo") => match demo::demo(&args[1..]) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("\nerror: {e}");
-                ExitCode::FAILURE
-            }
-        },
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    let (name, outcome) = match &cli.command {
+        Command::Test(args) => ("test", test_cmd::run(args)),
+        Command::Bench(args) => ("bench", bench::run(args)),
+        Command::Soak(args) => ("soak", soak::run(args)),
+        Command::Demo(args) => ("demo", demo::run(args).map(|()| true)),
+        Command::Modules => ("modules", modules::check(&root).map(|()| true)),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("\nxtask {name}: FAILED (see the summary above)");
+            ExitCode::FAILURE
         }
-        Some(other) => {
-            eprintln!("error: unknown command `{other}`\n\n{USAGE}");
-            ExitCode::from(2)
+        Err(e) => {
+            eprintln!("\nerror: {e:#}");
+            ExitCode::FAILURE
         }
-        None => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use browser::{Browser, Browsers};
+
+    fn parse(args: &str) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("xtask").chain(args.split_whitespace()))
+            .map(|c| c.command)
+    }
+
+    #[test]
+    fn test_flags_and_extra_args() {
+        let Ok(Command::Test(t)) = parse("test") else {
+            panic!()
+        };
+        assert_eq!(
+            (t.browser, t.no_install, t.skip_checks),
+            (Browsers::All, false, false)
+        );
+        let Ok(Command::Test(t)) =
+            parse("test --browser firefox --no-install --skip-checks -- echo -- --nocapture")
+        else {
+            panic!()
+        };
+        assert_eq!(t.browser.list(), [Browser::Firefox]);
+        assert!(t.no_install && t.skip_checks);
+        assert_eq!(t.extra_args, ["echo", "--", "--nocapture"]);
+        let Ok(Command::Test(t)) = parse("test --browser=chromium") else {
+            panic!()
+        };
+        assert_eq!(t.browser.list(), [Browser::Chromium]);
+        for bad in [
+            "test --browser",
+            "test --browser safari",
+            "test --frobnicate",
+            "test --no-install=yes",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn soak_demo_and_modules() {
+        let Ok(Command::Soak(s)) =
+            parse("soak --browser=all --short --worker --no-install -- kill")
+        else {
+            panic!()
+        };
+        assert_eq!(s.browser.list(), Browser::ALL);
+        assert!(s.short && s.worker && s.no_install);
+        assert_eq!(s.extra_args, ["kill"]);
+        let Ok(Command::Soak(s)) = parse("soak") else {
+            panic!()
+        };
+        assert_eq!(s.browser.list(), [Browser::Chromium]);
+        let Ok(Command::Demo(d)) = parse("demo --port=0") else {
+            panic!()
+        };
+        assert_eq!((d.port, d.no_install), (0, false));
+        let Ok(Command::Demo(d)) = parse("demo") else {
+            panic!()
+        };
+        assert_eq!(d.port, 8080);
+        assert!(parse("demo --port 70000").is_err());
+        assert!(matches!(parse("deps"), Ok(Command::Modules)));
+        assert!(matches!(parse("modules"), Ok(Command::Modules)));
     }
 }

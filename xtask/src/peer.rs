@@ -2,13 +2,16 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::util::{bail, describe_status, Error, Result};
+use anyhow::{bail, Context, Result};
+
+use crate::paths::target_dir;
+use crate::run::{cargo, describe, Run};
 
 /// How long the peer may take to print its address.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -23,6 +26,21 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// Builds `ws-peer` and returns its path. The release build is for measuring and
+    /// serving: optimised for speed (the workspace's release profile is for size).
+    pub fn build(root: &Path, release: bool) -> Result<PathBuf> {
+        let mut build = cargo();
+        build.args(["build", "-p", "ws-peer"]).current_dir(root);
+        if release {
+            build
+                .arg("--release")
+                .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3");
+        }
+        build.run()?;
+        let profile = if release { "release" } else { "debug" };
+        Ok(target_dir(root).join(profile).join("ws-peer"))
+    }
+
     /// Starts `exe --addr 127.0.0.1:0 --exit-on-stdin-eof` and waits for its
     /// `listening on ADDR` line.
     pub fn start(exe: &Path) -> Result<Peer> {
@@ -42,22 +60,14 @@ impl Peer {
             command.arg("--static").arg(dir);
         }
         command.arg("--exit-on-stdin-eof");
-        let shown = format!(
-            "{} {}",
-            exe.display(),
-            command
-                .get_args()
-                .map(|a| a.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
+        let shown = command.shown();
         println!("$ {shown}");
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| Error::new(format!("could not start `{shown}`: {e}")))?;
+            .with_context(|| format!("could not start `{shown}`"))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         // From here on, Drop stops the child whatever happens.
@@ -78,28 +88,18 @@ impl Peer {
             });
         }
 
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        let first = first_rx.recv_timeout(STARTUP_TIMEOUT);
-        let line = match first {
+        let line = match first_rx.recv_timeout(STARTUP_TIMEOUT) {
             Ok(line) => line,
-            Err(_) => {
-                // Either it exited without a line or it is silent; say which.
-                while Instant::now() < deadline {
-                    if let Ok(Some(_)) = peer.child.try_wait() {
-                        break;
-                    }
-                    thread::sleep(Duration::from_millis(50));
-                }
-                match peer.child.try_wait() {
-                    Ok(Some(status)) => bail!(
-                        "`{shown}` exited ({}) before printing `listening on ADDR`",
-                        describe_status(status)
-                    ),
-                    _ => bail!(
-                        "`{shown}` printed no `listening on ADDR` line within {}s",
-                        STARTUP_TIMEOUT.as_secs()
-                    ),
-                }
+            // The reader ended without a line: the peer closed its stdout, i.e. exited.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = peer.child.wait()?;
+                bail!(
+                    "`{shown}` exited ({}) before printing `listening on ADDR`",
+                    describe(status)
+                )
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                bail!("`{shown}` printed no `listening on ADDR` within {STARTUP_TIMEOUT:?}")
             }
         };
         let Some(addr) = parse_listening_line(&line) else {
@@ -116,9 +116,7 @@ impl Peer {
 
     /// Waits for the peer to exit (for the demo: until Ctrl-C).
     pub fn wait(&mut self) -> Result<std::process::ExitStatus> {
-        self.child
-            .wait()
-            .map_err(|e| Error::new(format!("waiting for the peer: {e}")))
+        self.child.wait().context("waiting for the peer")
     }
 }
 
