@@ -119,7 +119,7 @@ macro_rules! settings_methods {
         configure_example: $configure_example:literal $(,)?
     ) => {
         /// The subprotocols to offer, most preferred first (see
-        /// [`Builder::protocols`](Builder::protocols)).
+        /// [`Builder::protocols`](crate::Builder::protocols)).
         pub fn protocols<I, S>(mut self, protocols: I) -> Self
         where
             I: IntoIterator<Item = S>,
@@ -181,7 +181,7 @@ macro_rules! settings_methods {
         }
 
         /// Further socket settings for every connection (binary type, connect timeout,
-        /// heartbeat, idle timeout, ...), applied to the [`Builder`](Builder) after
+        /// heartbeat, idle timeout, ...), applied to the [`Builder`](crate::Builder) after
         /// the URL and the protocols.
         ///
         /// ```no_run
