@@ -293,6 +293,119 @@ pub(crate) async fn ours_big_mark(workload: Workload) -> Result<f64, String> {
     run::<Ours<{ 64 << 20 }>>(workload, false).await
 }
 
+// ---- wasm-websocket: reconnecting and hook (receive flood only) ----
+
+/// The receive flood through a `ReconnectingWebSocket` read as a `Stream`: timed from its
+/// `Connected` event, like the plain socket from its open.
+pub(crate) async fn ours_reconnecting(workload: Workload) -> Result<f64, String> {
+    use wasm_websocket::{ReconnectEvent, ReconnectPolicy};
+    let Workload::Flood { n } = workload else {
+        return Err("receive flood only".into());
+    };
+    let mut ws =
+        wasm_websocket::WebSocket::builder(url(&format!("/flood?n={n}&size=16&kind=binary")))
+            .reconnecting(ReconnectPolicy::new().reconnect_limit(Some(0)))
+            .map_err(|e| e.to_string())?;
+    let mut events = ws.events();
+    loop {
+        match events.next().await {
+            Some(ReconnectEvent::Connected { .. }) => break,
+            Some(_) => {}
+            None => return Err("never connected".into()),
+        }
+    }
+    let t0 = now();
+    let mut got = 0;
+    while got < n {
+        match ws.next().await {
+            Some(Ok(message)) => {
+                if message.len() >= 4 {
+                    got += 1;
+                }
+            }
+            Some(Err(e)) => return Err(e.to_string()),
+            None => return Err(format!("stream ended after {got} of {n}")),
+        }
+    }
+    let ms = now() - t0;
+    // The peer closes after the flood, cleanly: the stream ends.
+    while ws.next().await.is_some() {}
+    Ok(ms)
+}
+
+/// What the hook's callbacks saw.
+#[derive(Default)]
+struct HookRun {
+    t0: f64,
+    got: u32,
+    ms: Option<f64>,
+    done: bool,
+    error: Option<String>,
+    waker: Option<std::task::Waker>,
+}
+
+impl HookRun {
+    fn end(&mut self) {
+        self.done = true;
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// The receive flood through the Leptos hook, counted in its `on_message` callback as raw
+/// JS counts in its event handler: timed from `on_open`.
+pub(crate) async fn ours_hook(workload: Workload) -> Result<f64, String> {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_websocket::leptos::{use_websocket_with_options, UseWebSocketOptions};
+    let Workload::Flood { n } = workload else {
+        return Err("receive flood only".into());
+    };
+    let run = Rc::new(RefCell::new(HookRun::default()));
+    let (open, message, close, error) = (run.clone(), run.clone(), run.clone(), run.clone());
+    let options = UseWebSocketOptions::new()
+        .reconnect_limit(Some(0))
+        .on_open(move || open.borrow_mut().t0 = now())
+        .on_message(move |m: &wasm_websocket::Message| {
+            if m.len() < 4 {
+                return;
+            }
+            let mut run = message.borrow_mut();
+            run.got += 1;
+            if run.got == n {
+                run.ms = Some(now() - run.t0);
+            }
+        })
+        .on_close(move |_| close.borrow_mut().end())
+        .on_error(move |e| {
+            let mut run = error.borrow_mut();
+            run.error = Some(e.to_string());
+            run.end();
+        });
+    let owner = leptos::prelude::Owner::new();
+    let _ws = owner.with(|| {
+        use_websocket_with_options(url(&format!("/flood?n={n}&size=16&kind=binary")), options)
+    });
+    poll_fn(|cx| {
+        let mut run = run.borrow_mut();
+        if run.done {
+            Poll::Ready(())
+        } else {
+            run.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    })
+    .await;
+    owner.cleanup();
+    let run = run.borrow();
+    match (&run.error, run.ms) {
+        (Some(e), _) => Err(e.clone()),
+        (None, Some(ms)) => Ok(ms),
+        (None, None) => Err(format!("flood: got {} of {n}", run.got)),
+    }
+}
+
 // ---- gloo-net ----
 
 pub(crate) struct Gloo;

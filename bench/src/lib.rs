@@ -72,15 +72,23 @@ pub enum Impl {
     Gloo,
     /// `ws_stream_wasm`'s `WsMeta` + `WsStream`.
     WsStream,
+    /// This crate's `ReconnectingWebSocket` read as a `Stream` (receiving rows only): what
+    /// the reconnecting layer costs over a plain `WebSocket` in the same run.
+    OursReconnecting,
+    /// This crate's Leptos hook, counting in its `on_message` callback (receiving rows
+    /// only): compared with raw JS counting in its event handler.
+    OursHook,
 }
 
 impl Impl {
-    pub const ALL: [Impl; 7] = [
+    pub const ALL: [Impl; 9] = [
         Impl::RawJs,
         Impl::RawJsAwait,
         Impl::Ours,
         Impl::OursFeed,
         Impl::OursBigMark,
+        Impl::OursReconnecting,
+        Impl::OursHook,
         Impl::Gloo,
         Impl::WsStream,
     ];
@@ -94,6 +102,8 @@ impl Impl {
             Impl::OursBigMark => "wasm-websocket-64m",
             Impl::Gloo => "gloo-net",
             Impl::WsStream => "ws_stream_wasm",
+            Impl::OursReconnecting => "wasm-websocket-reconnecting",
+            Impl::OursHook => "wasm-websocket-hook",
         }
     }
 }
@@ -167,7 +177,8 @@ impl Workload {
 
     /// Whether `imp` runs this workload (the feed variant only differs in sequential loops,
     /// the 64 MiB mark only where more than the default mark is sent at once, the awaiting
-    /// raw JS variant only where messages are received).
+    /// raw JS variant only where messages are received, the reconnecting and hook variants
+    /// only in the receive flood).
     pub fn applies_to(self, imp: Impl) -> bool {
         match imp {
             Impl::OursFeed => matches!(self, Workload::PingPong { .. } | Workload::Many { .. }),
@@ -175,6 +186,7 @@ impl Workload {
                 self,
                 Workload::Echo { binary: true, .. } | Workload::SendCount { .. }
             ),
+            Impl::OursReconnecting | Impl::OursHook => matches!(self, Workload::Flood { .. }),
             Impl::RawJsAwait => !matches!(
                 self,
                 Workload::SendCount { .. } | Workload::ConnectClose { .. }
@@ -215,6 +227,8 @@ impl Workload {
             Impl::OursBigMark => impls::ours_big_mark(self).await,
             Impl::Gloo => impls::gloo(self).await,
             Impl::WsStream => impls::ws_stream(self).await,
+            Impl::OursReconnecting => impls::ours_reconnecting(self).await,
+            Impl::OursHook => impls::ours_hook(self).await,
         }
     }
 }

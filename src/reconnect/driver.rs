@@ -1,8 +1,10 @@
 //! The driver: a background task (started with `spawn_local`) that runs the
 //! [machine](super::machine) against real sockets and timers, using only what
-//! [`WebSocket`] offers every user. It connects, reads the current socket into the
-//! shared queue, hands the outbox to the socket through its `Sink` (so the high-water
-//! mark applies), reports what it sees as inputs and carries out the actions. Every JS
+//! [`WebSocket`] offers every user. It connects, hands the outbox to the socket through
+//! its `Sink` (so the high-water mark applies), reads an ending socket to its end into the
+//! shared queue, reports what it sees as inputs and carries out the actions. While a
+//! connection is open it does not read it: the reader polls the socket itself
+//! ([`Io::poll_live`]), so a message takes no extra queue and no extra task on its way. Every JS
 //! resource (the socket with its listeners, the backoff, heartbeat and grace timers)
 //! lives in [`Io`] and is dropped when the machine releases it, so nothing accumulates
 //! across reconnects.
@@ -17,7 +19,9 @@ use futures_sink::Sink;
 
 use super::machine::{Action, Input};
 use super::shared::{Core, Shared, Wakes};
-use super::{CLOSE_GRACE_MS, READ_AHEAD};
+use super::CLOSE_GRACE_MS;
+use crate::error::Error;
+use crate::message::Message;
 use crate::socket::Builder;
 use crate::socket::{ClosedFuture, ConnectFuture, WebSocket};
 use crate::state::State;
@@ -48,9 +52,20 @@ struct Conn {
     ws: WebSocket,
     heartbeat: Option<Alarm>,
     grace: Option<Alarm>,
-    /// The socket's stream has ended (everything received is in the shared queue).
+    /// The socket's stream has ended (everything received was read).
     stream_done: bool,
+    /// The reader saw the stream end, with this error: the driver reports it.
+    stream_end: Option<Option<Error>>,
     close_seen: bool,
+}
+
+/// What the reader found on the open connection.
+pub(super) enum Live {
+    Item(Result<Message, Error>),
+    /// The stream has just ended: the driver must run to report it.
+    Ended,
+    /// Nothing now; the reader is woken when that changes.
+    Nothing,
 }
 
 impl Io {
@@ -82,6 +97,33 @@ impl Io {
         match &self.phase {
             Phase::Open(conn) => conn.ws.buffered_amount(),
             _ => 0,
+        }
+    }
+
+    /// The reader's read of the open connection, straight from its socket (the caller has
+    /// checked that the machine does not consider it ending: the driver then reads it).
+    /// The reader's waker is left with the socket.
+    pub(super) fn poll_live(&mut self, cx: &mut Context<'_>) -> Live {
+        let Phase::Open(conn) = &mut self.phase else {
+            return Live::Nothing;
+        };
+        if conn.stream_done {
+            return Live::Nothing;
+        }
+        match Pin::new(&mut conn.ws).poll_next(cx) {
+            Poll::Pending => Live::Nothing,
+            Poll::Ready(Some(Err(error))) if conn.ws.is_terminated() => {
+                conn.stream_done = true;
+                conn.stream_end = Some(Some(error));
+                Live::Ended
+            }
+            // A message, or a per-message error (a Blob that could not be read).
+            Poll::Ready(Some(item)) => Live::Item(item),
+            Poll::Ready(None) => {
+                conn.stream_done = true;
+                conn.stream_end = Some(None);
+                Live::Ended
+            }
         }
     }
 
@@ -134,6 +176,7 @@ impl Io {
                         heartbeat: core.machine.tick_millis().map(Alarm::every),
                         grace: None,
                         stream_done: false,
+                        stream_end: None,
                         close_seen: false,
                     }));
                     inputs.push(Input::Opened);
@@ -152,7 +195,9 @@ impl Io {
             Phase::Open(conn) => conn.poll_inputs(core, cx, wakes, &mut inputs),
         }
         if core.received.len() != core.machine.backlog() {
-            inputs.push(Input::Backlog(core.received.len()));
+            // First: the end of a connection read to its end above may schedule the next
+            // attempt at once (a zero delay), which must see its backlog.
+            inputs.insert(0, Input::Backlog(core.received.len()));
         }
         inputs
     }
@@ -190,12 +235,13 @@ impl Conn {
         }
     }
 
-    /// Moves what the socket received into the shared queue: while the connection is
-    /// open, until the queue holds [`READ_AHEAD`] messages (so [`Backend::Stream`]
-    /// keeps its flow control and [`Builder::max_queued`] keeps bounding the classic
-    /// socket's queue); once it is ending, everything, which moves messages already in
-    /// memory without adding any, while the machine holds the next attempt back until
-    /// the reader has caught up.
+    /// Reports the end of the stream that the reader saw; and once the connection is
+    /// ending, moves everything the socket received into the shared queue, which moves
+    /// messages already in memory without adding any, while the machine holds the next
+    /// attempt back until the reader has caught up ([`READ_AHEAD`](super::READ_AHEAD)).
+    /// While it is open the reader takes its messages straight from the socket, so
+    /// [`Backend::Stream`] keeps its flow control and [`Builder::max_queued`] keeps
+    /// bounding the classic socket's queue.
     ///
     /// [`Backend::Stream`]: crate::socket::Backend::Stream
     fn receive(
@@ -205,9 +251,14 @@ impl Conn {
         wakes: &mut Wakes,
         inputs: &mut Vec<Input>,
     ) {
-        let ending = core.machine.is_ending();
+        if let Some(error) = self.stream_end.take() {
+            inputs.push(Input::StreamEnded(error));
+        }
+        if !core.machine.is_ending() {
+            return;
+        }
         let mut any = false;
-        while !self.stream_done && (ending || core.received.len() < READ_AHEAD) {
+        while !self.stream_done {
             match Pin::new(&mut self.ws).poll_next(cx) {
                 Poll::Pending => break,
                 Poll::Ready(None) => {

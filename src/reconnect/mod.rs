@@ -26,12 +26,12 @@ pub use events::ReconnectEvent;
 pub use policy::ReconnectPolicy;
 pub use socket::{ReconnectCloseFuture, ReconnectEvents, ReconnectHandle, ReconnectingWebSocket};
 
-/// How many received messages are read ahead of the application. While a connection is
-/// open, the driver stops reading the socket there, so
-/// [`Backend::Stream`](crate::socket::Backend::Stream) keeps its flow control and
-/// [`Builder::max_queued`](crate::socket::Builder::max_queued) keeps bounding the
-/// classic socket's queue. An ending connection is read to its end (those messages are in
-/// memory already), and the next attempt waits until the reader has taken all but this
+/// How many messages of an ended connection may still wait for the reader when the next
+/// attempt starts. While a connection is open the reader takes its messages straight from
+/// the socket, so [`Backend::Stream`](crate::socket::Backend::Stream) keeps its flow
+/// control and [`Builder::max_queued`](crate::socket::Builder::max_queued) keeps bounding
+/// the classic socket's queue. An ending connection is read to its end (those messages are
+/// in memory already), and the next attempt waits until the reader has taken all but this
 /// many: so what is queued never exceeds one connection's backlog plus this.
 const READ_AHEAD: usize = 64;
 

@@ -28,7 +28,8 @@ pub(super) struct Shared {
 /// The machine and what the tasks wait on.
 pub(super) struct Core {
     pub(super) machine: Machine,
-    /// Received and not yet read; bounded while a connection is open (see `READ_AHEAD`).
+    /// Received from an ending connection (and errors to yield) and not yet read; the
+    /// reader takes an open connection's messages straight from its socket.
     pub(super) received: VecDeque<Result<Message, Error>>,
     pub(super) driver: Option<Waker>,
     pub(super) reader: Option<Waker>,

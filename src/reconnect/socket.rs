@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 
-use super::driver::{Driver, Io};
+use super::driver::{Driver, Io, Live};
 use super::events::ReconnectEvent;
 use super::machine::{Input, Machine, Ready};
 use super::policy::ReconnectPolicy;
@@ -67,12 +67,12 @@ use crate::waker::store_waker;
 /// of [`Builder::max_queued`] (then reconnects), and passes on per-message errors of the
 /// socket.
 ///
-/// What it holds for a reader that falls behind is bounded: while a connection is open it
-/// reads at most 64 messages ahead (beyond that the socket's own flow control or
-/// [`Builder::max_queued`] applies); a connection that ends is read to its end, and the
-/// next attempt then waits until the reader has taken all but 64 messages. So at most one
-/// connection's backlog and 64 messages wait, and a reader that stalls delays the
-/// reconnect instead of letting every connection add its backlog.
+/// What it holds for a reader that falls behind is bounded: while a connection is open the
+/// reader takes its messages straight from the socket, nothing is read ahead (the socket's
+/// own flow control or [`Builder::max_queued`] applies); a connection that ends is read to
+/// its end, and the next attempt then waits until the reader has taken all but 64 of its
+/// messages. So at most one connection's backlog and 64 messages wait, and a reader that
+/// stalls delays the reconnect instead of letting every connection add its backlog.
 ///
 /// # Sink
 /// `start_send` puts the message in the outbox and numbers it (0, 1, 2, ... in the order
@@ -332,23 +332,45 @@ impl Stream for ReconnectingWebSocket {
             return Poll::Ready(None);
         }
         let mut wakes = Wakes::default();
-        let mut core = this.shared.core.borrow_mut();
-        if let Some(item) = core.received.pop_front() {
-            if core.received.len() + 1 == READ_AHEAD {
-                // The driver stopped reading (or held the next attempt) at the limit.
-                wakes.driver(&core);
+        {
+            let mut core = this.shared.core.borrow_mut();
+            if let Some(item) = core.received.pop_front() {
+                if core.received.len() + 1 == READ_AHEAD {
+                    // The driver holds the next attempt until the reader catches up.
+                    wakes.driver(&core);
+                }
+                return Poll::Ready(Some(item));
             }
-            return Poll::Ready(Some(item));
-        }
-        if core.machine.finished() {
-            if let Some(error) = core.machine.take_end_error() {
-                return Poll::Ready(Some(Err(error)));
+            if core.machine.finished() {
+                if let Some(error) = core.machine.take_end_error() {
+                    return Poll::Ready(Some(Err(error)));
+                }
+                this.terminated = true;
+                return Poll::Ready(None);
             }
-            this.terminated = true;
-            return Poll::Ready(None);
+            store_waker(&mut core.reader, cx.waker());
+            if !core.machine.is_sending() {
+                // No connection, or an ending one, which the driver reads to its end.
+                return Poll::Pending;
+            }
         }
-        store_waker(&mut core.reader, cx.waker());
-        Poll::Pending
+        // What is queued came first; now the open connection's own queue, directly.
+        let live = match this.shared.io.try_borrow_mut() {
+            Ok(mut io) => io.poll_live(cx),
+            Err(_) => {
+                // Only if polled from inside the driver's own step: come back after it.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        };
+        match live {
+            Live::Item(item) => Poll::Ready(Some(item)),
+            Live::Ended => {
+                wakes.driver(&this.shared.core.borrow());
+                Poll::Pending
+            }
+            Live::Nothing => Poll::Pending,
+        }
     }
 }
 
