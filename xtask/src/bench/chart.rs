@@ -11,6 +11,8 @@ const COLORS: &[(&str, RGBColor)] = &[
     ("wasm-websocket", RGBColor(0xd9, 0x48, 0x0f)),
     ("wasm-websocket-feed", RGBColor(0xf5, 0x9f, 0x00)),
     ("wasm-websocket-64m", RGBColor(0xe6, 0x49, 0x80)),
+    ("wasm-websocket-reconnecting", RGBColor(0x9c, 0x36, 0xb5)),
+    ("wasm-websocket-hook", RGBColor(0x0c, 0xa6, 0x78)),
     ("gloo-net", RGBColor(0x1c, 0x7e, 0xd6)),
     ("ws_stream_wasm", RGBColor(0x2f, 0x9e, 0x44)),
 ];

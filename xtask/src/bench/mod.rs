@@ -44,7 +44,9 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub only: Vec<String>,
     /// Only these implementations (raw-js,raw-js-await,wasm-websocket,wasm-websocket-feed,
-    /// wasm-websocket-64m,gloo-net,ws_stream_wasm); raw-js is always kept for the ratios.
+    /// wasm-websocket-64m,wasm-websocket-reconnecting,wasm-websocket-hook,gloo-net,
+    /// ws_stream_wasm); raw-js is always kept for the ratios. The reconnecting and hook
+    /// rows run in the receive flood only.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub impls: Vec<String>,
     /// Do not build and measure the size probes.

@@ -11,6 +11,14 @@ pub const IMPLS: &[(&str, &str)] = &[
     ("wasm-websocket", "wasm-websocket"),
     ("wasm-websocket-feed", "wasm-websocket (feed)"),
     ("wasm-websocket-64m", "wasm-websocket (64 MiB mark)"),
+    (
+        "wasm-websocket-reconnecting",
+        "wasm-websocket (ReconnectingWebSocket)",
+    ),
+    (
+        "wasm-websocket-hook",
+        "wasm-websocket (Leptos hook on_message)",
+    ),
     ("gloo-net", "gloo-net"),
     ("ws_stream_wasm", "ws_stream_wasm"),
 ];
