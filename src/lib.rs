@@ -87,8 +87,8 @@ pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};
 pub use listeners::live_listeners;
 pub use message::{BinaryType, Message};
 pub use reconnect::{
-    ReconnectCloseFuture, ReconnectEvent, ReconnectEvents, ReconnectHandle, ReconnectPolicy,
-    ReconnectingWebSocket,
+    ConnectTarget, ReconnectCloseFuture, ReconnectEvent, ReconnectEvents, ReconnectHandle,
+    ReconnectPolicy, ReconnectingWebSocket,
 };
 pub use socket::{
     set_default_backend, Backend, Builder, CloseFuture, ClosedFuture, ConnectFuture, Handle,

@@ -24,6 +24,15 @@
 //!   item 5; classic backend only: the stream backend never reads ahead that far)
 //! - 1000 reconnects leave wasm memory and live listeners where they were; dropping it
 //!   releases everything
+//! - issue 19: a provider fetches a fresh token (from the peer's `/token_issue`) before
+//!   every attempt and the connections, which `/token_echo` drops after one message,
+//!   come back each with its own token; a reused token is refused (403) and counts as a
+//!   failed attempt; a provider's error is `ProviderFailed` and is retried
+//! - issue 19: `should_reconnect` refusing code 4001 stops after a 4001 close and
+//!   reconnects after 4002
+//! - issue 19: `reconnect()` while open (1000 "reconnect", then attempt 0), while waiting
+//!   to retry (the wait is skipped), and after `GaveUp` (it comes back, the stream goes
+//!   on); refused once the stream has ended or a close was asked for
 //! - the suite runs on a page, or in a dedicated worker with `--cfg wasm_ws_worker`
 
 mod common;
@@ -38,8 +47,8 @@ use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use wasm_websocket::{
-    live_listeners, CloseCode, CloseEvent, Error, Message, ReconnectEvent, ReconnectEvents,
-    ReconnectPolicy, ReconnectingWebSocket, State, WebSocket,
+    live_listeners, CloseCode, CloseEvent, ConnectTarget, Error, Message, ReconnectEvent,
+    ReconnectEvents, ReconnectPolicy, ReconnectingWebSocket, State, WebSocket,
 };
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
@@ -699,26 +708,32 @@ async fn clean_close_by_the_server_ends_it_unless_the_policy_reconnects() {
                 .reconnect_on_clean_close(true)
                 .reconnect_limit(Some(1)),
         );
-        let mut events = ws.events();
-        let all = rest_of(&mut events).await;
-        assert!(
-            matches!(
-                all.as_slice(),
-                [
-                    ReconnectEvent::Connected { attempt: 0 },
-                    ReconnectEvent::Disconnected { .. },
-                    ReconnectEvent::Retrying { attempt: 1, .. },
-                    ReconnectEvent::Connected { attempt: 1 },
-                    ReconnectEvent::Disconnected { .. },
-                    ReconnectEvent::GaveUp,
-                ]
-            ),
-            "{all:?}"
-        );
+        reconnects_once_then_gives_up(&ws).await;
         // A clean close is not an error, even when it gives up after it.
         assert!(ws.next().await.is_none());
     })
     .await;
+}
+
+/// The events of a connection to a route that closes every connection, under a policy
+/// that reconnects once.
+async fn reconnects_once_then_gives_up(ws: &ReconnectingWebSocket) {
+    let mut events = ws.events();
+    let all = rest_of(&mut events).await;
+    assert!(
+        matches!(
+            all.as_slice(),
+            [
+                ReconnectEvent::Connected { attempt: 0 },
+                ReconnectEvent::Disconnected { .. },
+                ReconnectEvent::Retrying { attempt: 1, .. },
+                ReconnectEvent::Connected { attempt: 1 },
+                ReconnectEvent::Disconnected { .. },
+                ReconnectEvent::GaveUp,
+            ]
+        ),
+        "{all:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -976,6 +991,286 @@ async fn drop_releases_everything() {
             WebSocket::builder("ftp://example.org/").reconnecting(ReconnectPolicy::new()),
             Err(Error::InvalidUrl { .. })
         ));
+    })
+    .await;
+}
+
+/// A fresh token from the peer's `/token_issue` (as an application would fetch one from
+/// its auth server).
+async fn fetch_token() -> Result<String, Error> {
+    let mut ws = WebSocket::connect(url("/token_issue")).await?;
+    match ws.next().await {
+        Some(Ok(Message::Text(token))) => Ok(token),
+        other => Err(Error::Js {
+            name: "TokenError".into(),
+            message: format!("no token: {other:?}"),
+        }),
+    }
+}
+
+fn token_target(token: &str) -> ConnectTarget {
+    ConnectTarget::new(url(&format!("/token_echo?token={token}&drop_after=1")))
+}
+
+#[wasm_bindgen_test]
+async fn a_provider_fetches_a_fresh_token_for_every_attempt() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    bounded(async {
+        let before = live_listeners();
+        let calls: Rc<RefCell<Vec<(u32, String)>>> = Rc::default();
+        let seen = calls.clone();
+        // The builder's URL is not used: every attempt asks the provider.
+        let mut ws = WebSocket::builder(url("/refuse"))
+            .reconnecting_with(quick(), move |attempt| {
+                let seen = seen.clone();
+                async move {
+                    let token = fetch_token().await?;
+                    seen.borrow_mut().push((attempt, token.clone()));
+                    Ok(token_target(&token))
+                }
+            })
+            .unwrap();
+        let mut events = ws.events();
+        for round in 0..3u32 {
+            assert_eq!(
+                wait_for(&mut events, |e| match e {
+                    ReconnectEvent::Connected { attempt } => Some(*attempt),
+                    ReconnectEvent::AttemptFailed(error)
+                    | ReconnectEvent::ProviderFailed(error) => panic!("attempt failed: {error}"),
+                    _ => None,
+                })
+                .await,
+                round
+            );
+            let text = format!("round {round}");
+            ws.send(Message::from(text.as_str())).await.unwrap();
+            assert_eq!(next_message(&mut ws).await, Message::from(text.as_str()));
+            // `/token_echo?drop_after=1` drops the connection after the echo.
+            let ended = wait_for(&mut events, as_ended).await;
+            assert!(!ended.event.was_clean, "{ended:?}");
+        }
+        let calls = calls.borrow().clone();
+        let attempts: Vec<u32> = calls.iter().map(|(attempt, _)| *attempt).collect();
+        assert_eq!(attempts[..3], [0, 1, 2], "{calls:?}");
+        let mut tokens: Vec<&String> = calls.iter().map(|(_, token)| token).collect();
+        tokens.dedup();
+        assert_eq!(
+            tokens.len(),
+            calls.len(),
+            "a token was used twice: {calls:?}"
+        );
+        drop(ws);
+        assert_eq!(live_listeners(), before);
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_reused_token_is_refused_and_counts_as_a_failed_attempt() {
+    bounded(async {
+        let token = fetch_token().await.unwrap();
+        let mut ws = WebSocket::builder(url("/refuse"))
+            .reconnecting_with(quick().reconnect_limit(Some(1)), move |_| {
+                let token = token.clone();
+                async move { Ok::<_, Error>(token_target(&token)) }
+            })
+            .unwrap();
+        let mut events = ws.events();
+        assert_eq!(
+            next_event(&mut events).await,
+            ReconnectEvent::Connected { attempt: 0 }
+        );
+        ws.send(Message::from("once")).await.unwrap();
+        assert_eq!(next_message(&mut ws).await, Message::from("once"));
+        let rest = rest_of(&mut events).await;
+        assert!(
+            matches!(
+                rest.as_slice(),
+                [
+                    ReconnectEvent::Disconnected { .. },
+                    ReconnectEvent::Retrying { attempt: 1, .. },
+                    ReconnectEvent::AttemptFailed(Error::ConnectFailed(_)),
+                    ReconnectEvent::GaveUp,
+                ]
+            ),
+            "{rest:?}"
+        );
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_failing_provider_is_retried() {
+    bounded(async {
+        let refused = Error::Js {
+            name: "TokenError".into(),
+            message: "auth server down".into(),
+        };
+        let error = refused.clone();
+        let ws = WebSocket::builder(url("/refuse"))
+            .reconnecting_with(quick(), move |attempt| {
+                let error = error.clone();
+                async move {
+                    // An await first: the failure comes later than the constructor.
+                    TimeoutFuture::new(5).await;
+                    match attempt {
+                        0 => Err(error),
+                        _ => Ok(ConnectTarget::new(url("/echo"))),
+                    }
+                }
+            })
+            .unwrap();
+        let mut events = ws.events();
+        assert_eq!(
+            next_event(&mut events).await,
+            ReconnectEvent::ProviderFailed(refused)
+        );
+        assert!(matches!(
+            next_event(&mut events).await,
+            ReconnectEvent::Retrying { attempt: 1, .. }
+        ));
+        assert_eq!(
+            next_event(&mut events).await,
+            ReconnectEvent::Connected { attempt: 1 }
+        );
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn should_reconnect_refusing_4001_stops_after_a_4001_close() {
+    bounded(async {
+        let policy = quick().should_reconnect(|event| event.code != 4001);
+        let mut ws = reconnecting("/close?code=4001&reason=expired", policy.clone());
+        let mut events = ws.events();
+        let all = rest_of(&mut events).await;
+        assert!(
+            matches!(all.as_slice(), [
+                ReconnectEvent::Connected { attempt: 0 },
+                ReconnectEvent::Disconnected { event, .. },
+            ] if event.code == 4001 && event.reason == "expired"),
+            "{all:?}"
+        );
+        assert!(ws.next().await.is_none());
+        assert_eq!(ws.state(), State::Closed);
+
+        // Any other close reconnects, clean ones included.
+        let mut ws = reconnecting("/close?code=4002", policy.reconnect_limit(Some(1)));
+        reconnects_once_then_gives_up(&ws).await;
+        assert!(ws.next().await.is_none());
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_while_open_and_while_waiting() {
+    bounded(async {
+        let before = live_listeners();
+        let mut ws = reconnecting("/echo", quick());
+        let handle = ws.handle();
+        let mut events = ws.events();
+        assert_eq!(
+            next_event(&mut events).await,
+            ReconnectEvent::Connected { attempt: 0 }
+        );
+        ws.send(Message::from("a")).await.unwrap();
+        assert_eq!(next_message(&mut ws).await, Message::from("a"));
+        handle.reconnect().unwrap();
+        let ended = wait_for(&mut events, as_ended).await;
+        assert_eq!(
+            (
+                ended.event.code,
+                ended.event.reason.as_str(),
+                ended.event.was_clean
+            ),
+            (1000, "reconnect", true)
+        );
+        assert_eq!((ended.sent, ended.unsent), (0..1, 1..1));
+        assert_eq!(
+            next_event(&mut events).await,
+            ReconnectEvent::Connected { attempt: 0 }
+        );
+        ws.send(Message::from("b")).await.unwrap();
+        assert_eq!(next_message(&mut ws).await, Message::from("b"));
+        drop(ws);
+        assert_eq!(live_listeners(), before);
+
+        // While waiting to retry (up to 20 s), the wait is skipped.
+        let key = unique_key("skip");
+        let ws = reconnecting(
+            &format!("/refuse_first?key={key}&n=1"),
+            ReconnectPolicy::new().backoff(ms(20_000), ms(20_000), 1.0),
+        );
+        let mut events = ws.events();
+        wait_for(&mut events, |e| {
+            matches!(e, ReconnectEvent::Retrying { attempt: 1, .. }).then_some(())
+        })
+        .await;
+        let asked = now_ms();
+        ws.reconnect().unwrap();
+        assert_eq!(
+            next_event(&mut events).await,
+            ReconnectEvent::Connected { attempt: 0 }
+        );
+        assert!(now_ms() - asked < 2000.0);
+        drop(ws);
+        assert_eq!(live_listeners(), before);
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_after_giving_up_comes_back() {
+    bounded(async {
+        let before = live_listeners();
+        let key = unique_key("revive");
+        let mut ws = reconnecting(
+            &format!("/refuse_first?key={key}&n=1"),
+            quick().reconnect_limit(Some(0)),
+        );
+        let mut events = ws.events();
+        let all = rest_of(&mut events).await;
+        assert!(
+            matches!(
+                all.as_slice(),
+                [
+                    ReconnectEvent::AttemptFailed(Error::ConnectFailed(_)),
+                    ReconnectEvent::GaveUp
+                ]
+            ),
+            "{all:?}"
+        );
+        assert_eq!(ws.state(), State::Closed);
+        // The reader has not polled past the error: it can come back.
+        let mut events = ws.events();
+        ws.reconnect().unwrap();
+        assert_eq!(ws.state(), State::Connecting);
+        assert_eq!(
+            next_event(&mut events).await,
+            ReconnectEvent::Connected { attempt: 0 }
+        );
+        ws.send(Message::from("back")).await.unwrap();
+        // The stream goes on (the error of the end it came back from is dropped).
+        assert_eq!(next_message(&mut ws).await, Message::from("back"));
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        assert!(ws.next().await.is_none());
+        assert!(ws.is_terminated());
+        // After a close, and once the stream has ended, it stays ended.
+        assert_eq!(ws.reconnect(), Err(Error::NotOpen(State::Closed)));
+
+        // Gave up, and the reader saw the end: it stays ended.
+        let mut ws = reconnecting("/refuse", quick().reconnect_limit(Some(0)));
+        assert!(matches!(
+            ws.next().await,
+            Some(Err(Error::ConnectFailed(_)))
+        ));
+        assert!(ws.next().await.is_none());
+        assert_eq!(ws.handle().reconnect(), Err(Error::NotOpen(State::Closed)));
+        assert_eq!(ws.state(), State::Closed);
+        drop(ws);
+        assert_eq!(live_listeners(), before);
     })
     .await;
 }

@@ -507,7 +507,8 @@ impl Task {
                 match event {
                     ReconnectEvent::Connected { .. } => self.report.open(),
                     ReconnectEvent::Disconnected { event, .. } => self.report.close(event),
-                    ReconnectEvent::AttemptFailed(error) => {
+                    ReconnectEvent::AttemptFailed(error)
+                    | ReconnectEvent::ProviderFailed(error) => {
                         self.last_attempt_error = Some(error.clone());
                         self.report.error(error);
                     }

@@ -19,6 +19,7 @@ use futures_sink::Sink;
 
 use super::machine::{Action, Input};
 use super::shared::{Core, Shared, Wakes};
+use super::target::{ConnectTarget, Provider, TargetFuture};
 use super::CLOSE_GRACE_MS;
 use crate::error::Error;
 use crate::message::Message;
@@ -31,11 +32,15 @@ use crate::waker::store_waker;
 /// The browser objects of the current phase.
 pub(super) struct Io {
     pub(super) builder: Builder,
+    /// Gives each attempt its URL and protocols; without it, the builder's are used.
+    provider: Option<Provider>,
     phase: Phase,
 }
 
 enum Phase {
     Idle,
+    /// The provider is computing the attempt's target.
+    Providing(TargetFuture),
     Connecting(ConnectFuture),
     Waiting(Alarm),
     Open(Box<Conn>),
@@ -73,8 +78,34 @@ impl Io {
     pub(super) fn new(builder: Builder, first: ConnectFuture) -> Io {
         Io {
             builder,
+            provider: None,
             phase: Phase::Connecting(first),
         }
+    }
+
+    /// Whose attempts take their target from `provider`; the first one (0) starts now.
+    pub(super) fn providing(builder: Builder, provider: Provider) -> Io {
+        Io {
+            builder,
+            phase: Phase::Providing(provider(0)),
+            provider: Some(provider),
+        }
+    }
+
+    /// The attempt's first phase: its provider's call, or the connect.
+    fn start_attempt(&self, attempt: u32) -> Phase {
+        match &self.provider {
+            Some(provider) => Phase::Providing(provider(attempt)),
+            None => Phase::Connecting(self.builder.clone().connect()),
+        }
+    }
+
+    /// Connects to `target` with the builder's other settings.
+    fn connect_to(&self, target: ConnectTarget) -> ConnectFuture {
+        let mut builder = self.builder.clone();
+        builder.url = target.url;
+        builder.protocols = target.protocols;
+        builder.connect()
     }
 
     /// Without an attempt, for native tests of the shared state.
@@ -82,6 +113,7 @@ impl Io {
     pub(super) fn idle(builder: Builder) -> Io {
         Io {
             builder,
+            provider: None,
             phase: Phase::Idle,
         }
     }
@@ -137,7 +169,7 @@ impl Io {
     /// Carries out a socket or timer action of the machine.
     pub(super) fn execute(&mut self, action: Action) {
         match action {
-            Action::Connect => self.phase = Phase::Connecting(self.builder.clone().connect()),
+            Action::Connect { attempt } => self.phase = self.start_attempt(attempt),
             Action::Wait(delay) => self.phase = Phase::Waiting(Alarm::once(millis(delay))),
             Action::Close { code, reason } => {
                 if let Phase::Open(conn) = &self.phase {
@@ -165,8 +197,18 @@ impl Io {
         wakes: &mut Wakes,
     ) -> Vec<Input> {
         let mut inputs = Vec::new();
+        if let Phase::Providing(target) = &mut self.phase {
+            match target.as_mut().poll(cx) {
+                Poll::Pending => {}
+                Poll::Ready(Ok(target)) => self.phase = Phase::Connecting(self.connect_to(target)),
+                Poll::Ready(Err(error)) => {
+                    self.phase = Phase::Idle;
+                    inputs.push(Input::ProviderFailed(error));
+                }
+            }
+        }
         match &mut self.phase {
-            Phase::Idle => {}
+            Phase::Idle | Phase::Providing(_) => {}
             Phase::Connecting(attempt) => match Pin::new(attempt).poll(cx) {
                 Poll::Pending => {}
                 Poll::Ready(Ok(ws)) => {

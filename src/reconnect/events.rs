@@ -13,12 +13,13 @@ use super::{ReconnectPolicy, ReconnectingWebSocket};
 ///
 /// A typical sequence: `Connected { attempt: 0 }`, later `Disconnected { .. }`,
 /// `Retrying { attempt: 1, .. }`, `Connected { attempt: 1 }`. Attempts that fail report
-/// `AttemptFailed` and then `Retrying` for the next one, or `GaveUp`.
+/// `AttemptFailed` (or `ProviderFailed`) and then `Retrying` for the next one, or `GaveUp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReconnectEvent {
     /// A connection opened. `attempt` is the number of the attempt that succeeded: the
-    /// `attempt` of the last `Retrying`, or 0 for the very first attempt.
+    /// `attempt` of the last `Retrying`, or 0 for the very first attempt and for one
+    /// started by [`reconnect`](ReconnectingWebSocket::reconnect).
     Connected {
         /// The attempt that succeeded (0 = the very first one).
         attempt: u32,
@@ -42,6 +43,11 @@ pub enum ReconnectEvent {
     /// (then `Retrying` or `GaveUp` follows), or with an error that retrying cannot
     /// fix (then `GaveUp` follows).
     AttemptFailed(Error),
+    /// The [provider](ReconnectingWebSocket::with_provider) of an attempt's URL failed
+    /// with this error (the one it returned). It counts as a failed attempt: `Retrying`
+    /// or, at the [limit](ReconnectPolicy::reconnect_limit), `GaveUp` follows, whatever
+    /// the error.
+    ProviderFailed(Error),
     /// Attempt `attempt` (1-based, counted since the last
     /// [stable](ReconnectPolicy::stable_after) connection or the start) starts after
     /// `delay`.

@@ -29,6 +29,8 @@ pub(super) enum Input {
     Opened,
     /// The attempt failed.
     AttemptFailed(Error),
+    /// The provider of the attempt's URL failed.
+    ProviderFailed(Error),
     /// The backoff timer fired.
     TimerFired,
     /// The reader's queue now holds this many messages.
@@ -45,13 +47,16 @@ pub(super) enum Input {
     Close { code: CloseCode, reason: String },
     /// The application dropped the connection.
     Dropped,
+    /// The application asked for a fresh attempt now (see [`Machine::reconnect_refused`]).
+    Reconnect,
 }
 
 /// What the driver (or, for events and the end, the shared state) must do.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Action {
-    /// Start an attempt now.
-    Connect,
+    /// Start attempt `attempt` now (0 for the first one, and for one the application
+    /// asked for; the number a provider is given).
+    Connect { attempt: u32 },
     /// Start the backoff timer; [`Input::TimerFired`] when it fires.
     Wait(Duration),
     /// Start the closing handshake of the connection, if it is still open.
@@ -112,6 +117,9 @@ pub(super) struct Machine {
     outbox: Outbox,
     backlog: usize,
     close_requested: bool,
+    /// The application asked for a fresh attempt: the connection that is ending is
+    /// followed by one at once, without backoff.
+    reconnect_requested: bool,
     end_error: Option<Error>,
     /// The close event of the last connection, cleared when a new attempt is scheduled.
     last_close: Option<CloseEvent>,
@@ -145,6 +153,7 @@ impl Machine {
             attempt: 0,
             backlog: 0,
             close_requested: false,
+            reconnect_requested: false,
             end_error: None,
             last_close: None,
             actions: Vec::new(),
@@ -157,6 +166,13 @@ impl Machine {
         match input {
             Input::Opened => self.opened(now_ms),
             Input::AttemptFailed(error) => self.attempt_failed(error),
+            Input::ProviderFailed(error) => {
+                if matches!(self.phase, Phase::Connecting) {
+                    self.emit(ReconnectEvent::ProviderFailed(error.clone()));
+                    self.retry(Some(error));
+                }
+            }
+            Input::Reconnect => self.reconnect(),
             Input::TimerFired => {
                 if let Phase::Waiting { fired } = &mut self.phase {
                     *fired = true;
@@ -274,7 +290,9 @@ impl Machine {
     fn connect_when_caught_up(&mut self) {
         if matches!(self.phase, Phase::Waiting { fired: true }) && self.backlog < READ_AHEAD {
             self.phase = Phase::Connecting;
-            self.actions.push(Action::Connect);
+            self.actions.push(Action::Connect {
+                attempt: self.attempt,
+            });
         }
     }
 
@@ -334,28 +352,84 @@ impl Machine {
             self.finish(None);
             return;
         }
+        if let Some(error @ Error::ReceiveQueueFull { .. }) = &conn.end_error {
+            // Messages were refused: the application must hear of it.
+            self.actions.push(Action::Yield(error.clone()));
+        }
+        if std::mem::take(&mut self.reconnect_requested) {
+            self.start_over();
+            return;
+        }
         let error = match conn.end_error {
-            Some(error @ Error::ReceiveQueueFull { .. }) => {
-                // Messages were refused: the application must hear of it.
-                self.actions.push(Action::Yield(error.clone()));
-                Some(error)
-            }
-            Some(error) => Some(error),
-            None if !event.was_clean => Some(Error::ConnectionLost(event)),
-            None if self.policy.reconnect_on_clean_close => None,
-            None => {
-                self.finish(None);
-                return;
+            // The crate closed it to recover: always reconnect.
+            Some(error @ (Error::ReceiveQueueFull { .. } | Error::IdleTimeout)) => Some(error),
+            error => {
+                let error = error
+                    .or_else(|| (!event.was_clean).then(|| Error::ConnectionLost(event.clone())));
+                if !self.policy.reconnects_after(&event) {
+                    self.finish(error);
+                    return;
+                }
+                error
             }
         };
         self.retry(error);
     }
 
-    fn close(&mut self, code: CloseCode, reason: String) {
-        if self.close_requested || matches!(self.phase, Phase::Done) {
+    /// [`Input::Reconnect`]: a fresh attempt now, numbered 0, without backoff. An open
+    /// connection is closed first (1000 "reconnect"), and the attempt follows its end; a
+    /// pending attempt or backoff timer is released; a connection that gave up (or ended
+    /// on a close the policy does not retry) starts again.
+    fn reconnect(&mut self) {
+        if self.close_requested {
             return;
         }
+        match &self.phase {
+            Phase::Open(conn) => {
+                if !conn.ending {
+                    self.actions.push(Action::Close {
+                        code: CloseCode::NORMAL,
+                        reason: "reconnect".into(),
+                    });
+                }
+                self.reconnect_requested = true;
+            }
+            Phase::Connecting | Phase::Waiting { .. } => {
+                self.actions.push(Action::Release);
+                self.start_over();
+            }
+            Phase::Done => {
+                self.end_error = None;
+                self.start_over();
+            }
+        }
+    }
+
+    /// The attempt count starts over and attempt 0 starts as soon as the reader has
+    /// caught up.
+    fn start_over(&mut self) {
+        self.attempt = 0;
+        self.last_close = None;
+        self.phase = Phase::Waiting { fired: true };
+        self.connect_when_caught_up();
+    }
+
+    /// Why [`Input::Reconnect`] cannot be taken: a close was asked for (or the
+    /// connection was dropped).
+    pub(super) fn reconnect_refused(&self) -> Option<Error> {
+        self.close_requested
+            .then(|| Error::NotOpen(self.state(false)))
+    }
+
+    fn close(&mut self, code: CloseCode, reason: String) {
+        if self.close_requested {
+            return;
+        }
+        // Also once ended: it must then stay ended (no `reconnect()`).
         self.close_requested = true;
+        if matches!(self.phase, Phase::Done) {
+            return;
+        }
         if let Phase::Open(_) = self.phase {
             // The end comes with the close event.
             self.actions.push(Action::Close { code, reason });

@@ -2,6 +2,7 @@
 //!
 //! - `policy` has [`ReconnectPolicy`], the backoff delays and the outbox limits;
 //! - `events` has [`ReconnectEvent`];
+//! - `target` has [`ConnectTarget`], what a per-attempt provider returns;
 //! - `outbox` and `machine` are the pure state machine, which decides everything from
 //!   the inputs it is given (the time and the randomness included) and owns the outbox;
 //!   they are tested natively;
@@ -19,12 +20,14 @@ mod policy;
 mod proptests;
 mod shared;
 mod socket;
+mod target;
 #[cfg(test)]
 mod tests;
 
 pub use events::ReconnectEvent;
 pub use policy::ReconnectPolicy;
 pub use socket::{ReconnectCloseFuture, ReconnectEvents, ReconnectHandle, ReconnectingWebSocket};
+pub use target::ConnectTarget;
 
 /// How many messages of an ended connection may still wait for the reader when the next
 /// attempt starts. While a connection is open the reader takes its messages straight from

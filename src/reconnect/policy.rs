@@ -1,9 +1,12 @@
 //! [`ReconnectPolicy`]: when to reconnect, the backoff delays, and the outbox limits.
 
+use std::fmt;
+use std::rc::Rc;
 use std::time::Duration;
 
 #[cfg(doc)]
 use super::ReconnectEvent;
+use crate::close_event::CloseEvent;
 #[cfg(doc)]
 use crate::error::Error;
 
@@ -13,6 +16,11 @@ use crate::error::Error;
 /// 30 s with factor 2, a connection counts as stable after 5 s, reconnect after unclean
 /// closes and idle timeouts but not after a clean close by the server, and an outbox of
 /// 1024 messages and 1 MiB.
+///
+/// Which closes reconnect is a rule: [`should_reconnect`](Self::should_reconnect) sets
+/// your own, [`reconnect_on_clean_close`](Self::reconnect_on_clean_close) one of the two
+/// built-in ones. Two policies are equal when their numbers are equal and their rules are
+/// the same built-in rule or the same closure (a clone of the policy shares it).
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -34,9 +42,41 @@ pub struct ReconnectPolicy {
     max: Duration,
     factor: f64,
     pub(super) stable_after: Duration,
-    pub(super) reconnect_on_clean_close: bool,
+    rule: Rule,
     pub(super) outbox_messages: usize,
     pub(super) outbox_bytes: usize,
+}
+
+/// Which closes reconnect (see [`ReconnectPolicy::should_reconnect`]).
+#[derive(Clone)]
+enum Rule {
+    /// Unclean closes always; clean ones if the flag is set.
+    BuiltIn {
+        clean_too: bool,
+    },
+    Custom(Rc<dyn Fn(&CloseEvent) -> bool>),
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::BuiltIn { clean_too } => f
+                .debug_struct("BuiltIn")
+                .field("reconnect_on_clean_close", clean_too)
+                .finish(),
+            Rule::Custom(_) => f.write_str("Custom(<closure>)"),
+        }
+    }
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        match (self, other) {
+            (Rule::BuiltIn { clean_too: a }, Rule::BuiltIn { clean_too: b }) => a == b,
+            (Rule::Custom(a), Rule::Custom(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 impl Default for ReconnectPolicy {
@@ -47,7 +87,7 @@ impl Default for ReconnectPolicy {
             max: Duration::from_secs(30),
             factor: 2.0,
             stable_after: Duration::from_secs(5),
-            reconnect_on_clean_close: false,
+            rule: Rule::BuiltIn { clean_too: false },
             outbox_messages: 1024,
             outbox_bytes: 1 << 20,
         }
@@ -94,9 +134,59 @@ impl ReconnectPolicy {
     /// "service restart") reconnects too; `false` by default, when such a close ends the
     /// connection for good. Unclean closes and idle timeouts always reconnect, and a
     /// close the application asked for never does.
+    ///
+    /// A shorthand for a [`should_reconnect`](Self::should_reconnect) rule (it replaces
+    /// any rule set before): `reconnect_on_clean_close(b)` is
+    /// `should_reconnect(move |event| b || !event.was_clean)`.
     pub fn reconnect_on_clean_close(mut self, reconnect: bool) -> Self {
-        self.reconnect_on_clean_close = reconnect;
+        self.rule = Rule::BuiltIn {
+            clean_too: reconnect,
+        };
         self
+    }
+
+    /// Decides, for each close, whether to reconnect: `rule` gets the close event and
+    /// returns `true` to reconnect (after the backoff, within the
+    /// [limit](Self::reconnect_limit)) or `false` to end the connection for good, as a
+    /// clean close ends it by default. It replaces any rule set before (the last of
+    /// `should_reconnect` and [`reconnect_on_clean_close`](Self::reconnect_on_clean_close)
+    /// wins).
+    ///
+    /// It is asked about every connection that the server closed (clean, with its close
+    /// frame's code and reason) or that was lost (`1006`, not clean, also when its close
+    /// did not complete within a second). It is not asked about the closes the crate
+    /// makes itself to recover, which always reconnect: the
+    /// [idle timeout](crate::socket::Builder::idle_timeout) (`1000 "idle timeout"`) and a
+    /// full receive queue ([`QUEUE_FULL_CODE`](crate::core::connection::QUEUE_FULL_CODE), 4009);
+    /// nor about closes the application asked for, which never reconnect, nor about
+    /// [`ReconnectingWebSocket::reconnect`](super::ReconnectingWebSocket::reconnect),
+    /// which always does. Failed attempts (the connection never opened) are retried
+    /// without asking.
+    ///
+    /// When the rule ends the connection after an unclean close, the stream yields
+    /// [`Error::ConnectionLost`] and then ends, as a plain [`WebSocket`] does; after a
+    /// clean close it just ends.
+    ///
+    /// ```no_run
+    /// use wasm_websocket::ReconnectPolicy;
+    ///
+    /// // 4001 means "your session expired": do not come back; anything else reconnects,
+    /// // clean closes included.
+    /// let policy = ReconnectPolicy::new().should_reconnect(|event| event.code != 4001);
+    /// ```
+    ///
+    /// [`WebSocket`]: crate::socket::WebSocket
+    pub fn should_reconnect(mut self, rule: impl Fn(&CloseEvent) -> bool + 'static) -> Self {
+        self.rule = Rule::Custom(Rc::new(rule));
+        self
+    }
+
+    /// Whether the rule reconnects after a connection ended with `event`.
+    pub(super) fn reconnects_after(&self, event: &CloseEvent) -> bool {
+        match &self.rule {
+            Rule::BuiltIn { clean_too } => *clean_too || !event.was_clean,
+            Rule::Custom(rule) => rule(event),
+        }
     }
 
     /// Bounds the outbox: messages accepted by the `Sink` and not yet handed to a socket.
@@ -136,6 +226,39 @@ impl ReconnectPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn close(code: u16, was_clean: bool) -> CloseEvent {
+        CloseEvent {
+            code,
+            reason: String::new(),
+            was_clean,
+        }
+    }
+
+    #[test]
+    fn rules_decide_per_close_and_the_last_one_wins() {
+        let refuse_4001 = ReconnectPolicy::new().should_reconnect(|e| e.code != 4001);
+        assert!(!refuse_4001.reconnects_after(&close(4001, true)));
+        assert!(refuse_4001.reconnects_after(&close(4002, true)));
+        assert!(refuse_4001.reconnects_after(&close(1006, false)));
+        let clean = refuse_4001.clone().reconnect_on_clean_close(true);
+        assert!(clean.reconnects_after(&close(4001, true)));
+        let custom = clean.should_reconnect(|_| false);
+        assert!(!custom.reconnects_after(&close(1006, false)));
+    }
+
+    #[test]
+    fn policies_compare_by_numbers_and_rule_identity() {
+        assert_eq!(ReconnectPolicy::new(), ReconnectPolicy::default());
+        assert_ne!(
+            ReconnectPolicy::new(),
+            ReconnectPolicy::new().reconnect_on_clean_close(true)
+        );
+        let custom = ReconnectPolicy::new().should_reconnect(|_| true);
+        assert_eq!(custom, custom.clone());
+        assert_ne!(custom, ReconnectPolicy::new().should_reconnect(|_| true));
+        assert!(format!("{custom:?}").contains("Custom(<closure>)"));
+    }
 
     #[test]
     fn delay_caps_grow_exponentially_up_to_max() {
@@ -183,7 +306,8 @@ mod tests {
         let policy = ReconnectPolicy::default();
         assert_eq!(policy.reconnect_limit, None);
         assert_eq!(policy.stable_after, Duration::from_secs(5));
-        assert!(!policy.reconnect_on_clean_close);
+        assert!(!policy.reconnects_after(&close(1000, true)));
+        assert!(policy.reconnects_after(&close(1006, false)));
         assert_eq!(policy.delay_cap(1), Duration::from_millis(500));
         assert_eq!(policy.delay_cap(100), Duration::from_secs(30));
         assert_eq!(

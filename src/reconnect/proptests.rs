@@ -5,7 +5,10 @@
 //! reordered or lost, the outbox stays within its limits, every delay stays within the
 //! backoff bounds, the reconnect limit holds, a stable connection resets the attempts, a
 //! close the application asked for never reconnects, and a clean close by the server
-//! reconnects only if the policy says so.
+//! reconnects only if the policy's rule (built-in or `should_reconnect`) says so, a
+//! failed provider counts as a failed attempt, and `reconnect()` in any phase starts
+//! attempt 0 without backoff (an open connection first ends; one that gave up comes
+//! back).
 
 use std::ops::Range;
 use std::time::Duration;
@@ -25,6 +28,10 @@ use crate::message::Message;
 enum Op {
     Open,
     Fail,
+    /// The provider of the attempt's target fails.
+    ProviderFail,
+    /// The application calls `reconnect()`.
+    Reconnect,
     Fire,
     /// Offers a message of 7 + n bytes to the `Sink`.
     Send(usize),
@@ -50,6 +57,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => Just(Op::Open),
         2 => Just(Op::Fail),
+        1 => Just(Op::ProviderFail),
+        1 => Just(Op::Reconnect),
         3 => Just(Op::Fire),
         6 => (0usize..40).prop_map(Op::Send),
         4 => (0usize..6).prop_map(Op::Hand),
@@ -68,15 +77,41 @@ fn op() -> impl Strategy<Value = Op> {
 /// The backoff as given to the policy: initial and max in ms, factor.
 type Backoff = (u64, u64, f64);
 
-fn policy() -> impl Strategy<Value = (ReconnectPolicy, Backoff)> {
+/// The close rules the histories run with, and what each decides for a clean (1000) or
+/// unclean (1006) close.
+#[derive(Debug, Clone, Copy)]
+enum RuleModel {
+    /// `reconnect_on_clean_close(b)`.
+    BuiltIn(bool),
+    /// `should_reconnect(|e| e.code != 1006)`: only clean closes.
+    CleanOnly,
+    /// `should_reconnect(|_| false)`.
+    Never,
+}
+
+impl RuleModel {
+    fn reconnects(self, clean: bool) -> bool {
+        match self {
+            RuleModel::BuiltIn(b) => b || !clean,
+            RuleModel::CleanOnly => clean,
+            RuleModel::Never => false,
+        }
+    }
+}
+
+fn policy() -> impl Strategy<Value = (ReconnectPolicy, RuleModel, Backoff)> {
     (
         (0u64..2000, 0u64..60_000, 0.5f64..4.0),
         proptest::option::of(0u32..6),
         0u64..3000,
-        any::<bool>(),
+        prop_oneof![
+            4 => any::<bool>().prop_map(RuleModel::BuiltIn),
+            1 => Just(RuleModel::CleanOnly),
+            1 => Just(RuleModel::Never),
+        ],
         (1usize..8, 0usize..200),
     )
-        .prop_map(|(backoff, limit, stable, clean, (messages, bytes))| {
+        .prop_map(|(backoff, limit, stable, rule, (messages, bytes))| {
             let (initial, max, factor) = backoff;
             let policy = ReconnectPolicy::new()
                 .backoff(
@@ -86,9 +121,13 @@ fn policy() -> impl Strategy<Value = (ReconnectPolicy, Backoff)> {
                 )
                 .reconnect_limit(limit)
                 .stable_after(Duration::from_millis(stable))
-                .reconnect_on_clean_close(clean)
                 .outbox_limit(messages, bytes);
-            (policy, backoff)
+            let policy = match rule {
+                RuleModel::BuiltIn(clean) => policy.reconnect_on_clean_close(clean),
+                RuleModel::CleanOnly => policy.should_reconnect(|e| e.code != 1006),
+                RuleModel::Never => policy.should_reconnect(|_| false),
+            };
+            (policy, rule, backoff)
         })
 }
 
@@ -130,6 +169,10 @@ fn event(clean: bool) -> CloseEvent {
 struct Sim {
     m: Machine,
     policy: ReconnectPolicy,
+    rule: RuleModel,
+    /// `reconnect()` was called while a connection was open: its end is followed by
+    /// attempt 0 at once.
+    reconnect_pending: bool,
     backoff: Backoff,
     now: f64,
     attempt_pending: bool,
@@ -157,10 +200,12 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(policy: ReconnectPolicy, backoff: Backoff, seed: u64) -> Sim {
+    fn new(policy: ReconnectPolicy, rule: RuleModel, backoff: Backoff, seed: u64) -> Sim {
         Sim {
             m: Machine::new(policy.clone(), None, random(seed)),
             policy,
+            rule,
+            reconnect_pending: false,
             backoff,
             now: 0.0,
             attempt_pending: true,
@@ -217,7 +262,7 @@ impl Sim {
         let mut disconnected = false;
         for action in &actions {
             match action {
-                Action::Connect => {
+                Action::Connect { .. } => {
                     assert!(!self.close_requested, "a connect after a close");
                     assert!(self.backlog < READ_AHEAD, "a connect while the reader lags");
                     assert!(!self.open && !self.attempt_pending);
@@ -284,7 +329,9 @@ impl Sim {
                     let limit = self.policy_limit().expect("gave up without a limit");
                     assert!(self.model_attempt + 1 > limit, "gave up before the limit");
                 }
-                Action::Emit(ReconnectEvent::AttemptFailed(_)) => {}
+                Action::Emit(
+                    ReconnectEvent::AttemptFailed(_) | ReconnectEvent::ProviderFailed(_),
+                ) => {}
                 Action::Yield(error) => panic!("nothing refused messages: {error}"),
                 Action::Finish => self.finished = true,
             }
@@ -312,6 +359,58 @@ impl Sim {
             Op::Fail if self.attempt_pending => {
                 self.attempt_pending = false;
                 self.input(Input::AttemptFailed(Error::ConnectFailed(event(false))), 0);
+            }
+            Op::ProviderFail if self.attempt_pending => {
+                self.attempt_pending = false;
+                // Any error: only the provider knows whether trying again helps.
+                let error = Error::Js {
+                    name: "TypeError".into(),
+                    message: "no token".into(),
+                };
+                let actions = self.input(Input::ProviderFailed(error.clone()), 0);
+                assert_eq!(
+                    actions.first(),
+                    Some(&Action::Emit(ReconnectEvent::ProviderFailed(error)))
+                );
+                assert!(
+                    self.finished
+                        || self.timer_pending
+                        || self.attempt_pending
+                        || self.backlog >= READ_AHEAD
+                );
+            }
+            Op::Reconnect => {
+                let was_finished = self.finished;
+                let was_open = self.open;
+                let ending = self.m.is_ending();
+                let asked = self.close_requested;
+                if !asked {
+                    // `reconnect()` starts the count over: the next attempt is 0.
+                    self.model_attempt = 0;
+                    self.attempt = 0;
+                }
+                let actions = self.input(Input::Reconnect, self.buffered);
+                assert!(
+                    !actions
+                        .iter()
+                        .any(|a| matches!(a, Action::Wait(_) | Action::Emit(_))),
+                    "no backoff, no event: {actions:?}"
+                );
+                if asked {
+                    assert!(actions.is_empty(), "a close was asked for");
+                } else if was_open {
+                    self.reconnect_pending = true;
+                    let close = matches!(actions[..], [Action::Close { .. }]);
+                    assert!(
+                        if ending { actions.is_empty() } else { close },
+                        "{actions:?}"
+                    );
+                } else {
+                    if was_finished {
+                        self.finished = false;
+                    }
+                    assert_eq!(self.attempt_pending, self.backlog < READ_AHEAD);
+                }
             }
             Op::Fire if self.timer_pending => {
                 self.timer_pending = false;
@@ -377,7 +476,14 @@ impl Sim {
                 let gave_up = actions
                     .iter()
                     .any(|a| matches!(a, Action::Emit(ReconnectEvent::GaveUp)));
-                if asked || (clean && !self.policy.reconnect_on_clean_close) {
+                let reconnect = std::mem::take(&mut self.reconnect_pending);
+                if asked {
+                    assert!(self.finished && !retried && !gave_up);
+                } else if reconnect {
+                    // Attempt 0 at once (or once the reader has caught up).
+                    assert!(!self.finished && !retried && !gave_up);
+                    assert_eq!(self.attempt_pending, self.backlog < READ_AHEAD);
+                } else if !self.rule.reconnects(clean) {
                     assert!(self.finished && !retried && !gave_up);
                 } else {
                     assert!(retried || gave_up);
@@ -388,6 +494,7 @@ impl Sim {
             }
             Op::Grace if self.open && self.grace_pending => {
                 self.grace_pending = false;
+                self.reconnect_pending = false;
                 self.input(Input::GraceOver, self.buffered);
                 assert!(!self.open, "abandoned");
             }
@@ -448,8 +555,8 @@ impl Sim {
     }
 }
 
-fn run((policy, backoff): (ReconnectPolicy, Backoff), seed: u64, ops: &[Op]) {
-    let mut sim = Sim::new(policy, backoff, seed);
+fn run((policy, rule, backoff): (ReconnectPolicy, RuleModel, Backoff), seed: u64, ops: &[Op]) {
+    let mut sim = Sim::new(policy, rule, backoff, seed);
     for op in ops {
         sim.step(op);
     }
@@ -495,8 +602,9 @@ proptest! {
 
     #[test]
     fn messages_survive_drops_in_order(
-        policy in policy().prop_map(|(p, backoff)| {
-            (p.reconnect_limit(None).outbox_limit(16, 1 << 20), backoff)
+        policy in policy().prop_map(|(p, _, backoff)| {
+            let p = p.reconnect_limit(None).outbox_limit(16, 1 << 20).reconnect_on_clean_close(false);
+            (p, RuleModel::BuiltIn(false), backoff)
         }),
         seed in any::<u64>(),
         ops in proptest::collection::vec(
@@ -526,6 +634,8 @@ proptest! {
                 3 => (0u32..6000).prop_map(Op::Advance),
                 2 => Just(Op::Open),
                 2 => Just(Op::Fail),
+                1 => Just(Op::ProviderFail),
+                1 => Just(Op::Reconnect),
                 2 => Just(Op::Fire),
                 2 => (any::<u8>(), any::<bool>()).prop_map(|(left, clean)| Op::Drop {
                     left, clean, close_event_first: true }),

@@ -23,6 +23,12 @@ pub(super) struct Shared {
     /// Set when the driver is polled while its poll is running (a socket woke it
     /// synchronously): the running poll goes round once more.
     pub(super) again: Cell<bool>,
+    /// Whether the driver task runs (it ends when the machine finishes; a
+    /// [`reconnect`](super::ReconnectingWebSocket::reconnect) after that starts another).
+    pub(super) driver_running: Cell<bool>,
+    /// Whether the reader has seen the stream's end (`None`): from then on it stays
+    /// ended, and the connection cannot be started again.
+    pub(super) stream_ended: Cell<bool>,
 }
 
 /// The machine and what the tasks wait on.
@@ -182,6 +188,8 @@ impl Shared {
             core: RefCell::new(Core::new(machine)),
             io: RefCell::new(io),
             again: Cell::new(false),
+            driver_running: Cell::new(false),
+            stream_ended: Cell::new(false),
         }
     }
 

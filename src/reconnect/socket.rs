@@ -16,6 +16,7 @@ use super::events::ReconnectEvent;
 use super::machine::{Input, Machine, Ready};
 use super::policy::ReconnectPolicy;
 use super::shared::{Shared, Wakes};
+use super::target::{self, ConnectTarget};
 use super::READ_AHEAD;
 use crate::close::{check_reason, CloseCode};
 use crate::close_event::CloseEvent;
@@ -62,7 +63,9 @@ use crate::waker::store_waker;
 /// [events](Self::events). The stream ends with `None` after a close the application
 /// asked for and after a clean close by the server that does not reconnect. When it gives
 /// up, it yields the error that ended it ([`Error::ConnectFailed`], [`Error::Timeout`],
-/// [`Error::ConnectionLost`], [`Error::IdleTimeout`], ...) and then `None`. It yields
+/// [`Error::ConnectionLost`], [`Error::IdleTimeout`], ...) and then `None`, unless
+/// [`reconnect`](Self::reconnect) is called before the reader polls past that error (a
+/// reader that stops at the error, e.g. with `?`, can call it and read on). It yields
 /// [`Error::ReceiveQueueFull`] without ending when a connection refused messages because
 /// of [`Builder::max_queued`] (then reconnects), and passes on per-message errors of the
 /// socket.
@@ -171,6 +174,38 @@ impl Builder {
     pub fn reconnecting(self, policy: ReconnectPolicy) -> Result<ReconnectingWebSocket, Error> {
         ReconnectingWebSocket::new(self, policy)
     }
+
+    /// A [`ReconnectingWebSocket`] with this configuration and `policy` whose attempts
+    /// connect where `provider` says. Same as [`ReconnectingWebSocket::with_provider`].
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), wasm_websocket::Error> {
+    /// use wasm_websocket::{ConnectTarget, Error, ReconnectPolicy, WebSocket};
+    ///
+    /// let ws = WebSocket::builder("wss://example.org/live").reconnecting_with(
+    ///     ReconnectPolicy::new(),
+    ///     |attempt: u32| async move {
+    ///         let token = fetch_token().await?;
+    ///         Ok::<_, Error>(ConnectTarget::new(format!("wss://example.org/live?token={token}")))
+    ///     },
+    /// )?;
+    /// # drop(ws); Ok(()) }
+    /// # async fn fetch_token() -> Result<String, wasm_websocket::Error> { Ok(String::new()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ReconnectingWebSocket::with_provider`].
+    pub fn reconnecting_with<F, Fut>(
+        self,
+        policy: ReconnectPolicy,
+        provider: F,
+    ) -> Result<ReconnectingWebSocket, Error>
+    where
+        F: Fn(u32) -> Fut + 'static,
+        Fut: Future<Output = Result<ConnectTarget, Error>> + 'static,
+    {
+        ReconnectingWebSocket::with_provider(self, policy, provider)
+    }
 }
 
 impl ReconnectingWebSocket {
@@ -197,7 +232,64 @@ impl ReconnectingWebSocket {
         let heartbeat = builder.keepalive.take_heartbeat();
         let first = builder.clone().connect();
         let machine = Machine::new(policy, heartbeat, Box::new(js_sys::Math::random));
-        let shared = Rc::new(Shared::new(machine, Io::new(builder, first)));
+        Self::start(machine, Io::new(builder, first))
+    }
+
+    /// Like [`new`](Self::new), but every attempt, the first included, connects where
+    /// `provider` says: it is called with the attempt's number (0 for the first attempt
+    /// and for one started by [`reconnect`](Self::reconnect), then the `attempt` of
+    /// [`ReconnectEvent::Retrying`]) and returns a future of the URL and subprotocols
+    /// ([`ConnectTarget`]); the builder's other settings (timeouts, heartbeat, backend,
+    /// ...) apply to every attempt, and its own URL and protocols are not used. The
+    /// connect timeout counts from when the provider's future has resolved.
+    ///
+    /// For what must be fresh for every attempt, e.g. an auth token (browsers allow no
+    /// headers, so a token travels in the URL or a subprotocol):
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), wasm_websocket::Error> {
+    /// use wasm_websocket::{ConnectTarget, Error, ReconnectPolicy, ReconnectingWebSocket, WebSocket};
+    ///
+    /// let builder = WebSocket::builder("wss://example.org/live"); // the URL is replaced
+    /// let ws = ReconnectingWebSocket::with_provider(builder, ReconnectPolicy::new(), |attempt| async move {
+    ///     let token = fetch_token(attempt).await?;
+    ///     Ok::<_, Error>(
+    ///         ConnectTarget::new("wss://example.org/live").protocols(["v1", &format!("token.{token}")]),
+    ///     )
+    /// })?;
+    /// # drop(ws); Ok(()) }
+    /// # async fn fetch_token(_: u32) -> Result<String, wasm_websocket::Error> { Ok(String::new()) }
+    /// ```
+    ///
+    /// An error from the provider counts as a failed attempt: it is reported as
+    /// [`ReconnectEvent::ProviderFailed`], then the connection backs off and calls the
+    /// provider again, and at the [limit](ReconnectPolicy::reconnect_limit) it gives up
+    /// with that error (whatever it is: only the provider knows whether trying again can
+    /// help). A target the browser refuses at once (a bad URL or protocol) gives up, as
+    /// with [`new`](Self::new).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new) when the provider's first future is ready at once (an
+    /// `async` block that does not wait); otherwise those errors come later, as
+    /// [`ReconnectEvent::AttemptFailed`] and `GaveUp`, and the stream ends with them.
+    pub fn with_provider<F, Fut>(
+        mut builder: Builder,
+        policy: ReconnectPolicy,
+        provider: F,
+    ) -> Result<Self, Error>
+    where
+        F: Fn(u32) -> Fut + 'static,
+        Fut: Future<Output = Result<ConnectTarget, Error>> + 'static,
+    {
+        let heartbeat = builder.keepalive.take_heartbeat();
+        let machine = Machine::new(policy, heartbeat, Box::new(js_sys::Math::random));
+        Self::start(machine, Io::providing(builder, target::provider(provider)))
+    }
+
+    /// Runs a first step (to learn the errors the browser reports at once), then spawns
+    /// the driver.
+    fn start(machine: Machine, io: Io) -> Result<Self, Error> {
+        let shared = Rc::new(Shared::new(machine, io));
         let driver = Driver(shared.clone());
         {
             // A first step learns the errors the browser reports at once.
@@ -215,7 +307,8 @@ impl ReconnectingWebSocket {
                 return Err(error.clone());
             }
         }
-        wasm_bindgen_futures::spawn_local(driver);
+        drop(driver);
+        spawn_driver(&shared);
         Ok(ReconnectingWebSocket {
             shared,
             terminated: false,
@@ -307,6 +400,75 @@ impl ReconnectingWebSocket {
     pub fn take_unsent(&self) -> Vec<Message> {
         self.shared.take_unsent()
     }
+
+    /// Starts a fresh attempt now, numbered 0 (the attempt count starts over), without
+    /// backoff:
+    /// - while a connection is open, it is closed with 1000 `"reconnect"` and the attempt
+    ///   follows its close ([`ReconnectEvent::Disconnected`], then `Connected { attempt: 0 }`);
+    ///   the [delivery rules](Self#delivery) are those of a close the application asked
+    ///   for: what the connection was handed arrives, the outbox goes to the next one;
+    /// - while waiting to retry, the wait is skipped; while an attempt is pending, it is
+    ///   abandoned for a new one (a provider is called again);
+    /// - after [`ReconnectEvent::GaveUp`], or after a close the policy does not retry, it
+    ///   comes back: state `Connecting`, the `Sink` takes messages again (those still in
+    ///   the outbox are sent), and the stream goes on with the new connection's messages.
+    ///   This works until the reader has seen the stream's end (`None`; the error that
+    ///   ended it comes before that and is dropped if the reader had not taken it yet):
+    ///   a stream that has ended stays ended. Event subscriptions that had ended stay
+    ///   ended too; [subscribe](Self::events) again.
+    ///
+    /// As always, the next attempt also waits until the reader has taken all but 64 of
+    /// the messages received.
+    ///
+    /// ```no_run
+    /// # async fn run(ws: wasm_websocket::ReconnectingWebSocket) -> Result<(), wasm_websocket::Error> {
+    /// use futures::StreamExt;
+    ///
+    /// let handle = ws.handle();
+    /// let (_sink, mut stream) = ws.split();
+    /// while let Some(message) = stream.next().await {
+    ///     if let Err(error) = message {
+    ///         // It gave up; the stream has not returned `None`, so it can come back
+    ///         // (e.g. once the user clicks "retry").
+    ///         show_offline(&error);
+    ///         handle.reconnect()?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// # fn show_offline(_: &wasm_websocket::Error) {}
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotOpen`] once a close was asked for ([`close`](Self::close),
+    /// `SinkExt::close`) and once the stream has returned `None`; nothing is changed.
+    pub fn reconnect(&self) -> Result<(), Error> {
+        reconnect(&self.shared)
+    }
+}
+
+/// Spawns the driver task, which runs until the machine finishes.
+fn spawn_driver(shared: &Rc<Shared>) {
+    shared.driver_running.set(true);
+    let shared = shared.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        Driver(shared.clone()).await;
+        shared.driver_running.set(false);
+    });
+}
+
+/// [`ReconnectingWebSocket::reconnect`].
+fn reconnect(shared: &Rc<Shared>) -> Result<(), Error> {
+    if shared.stream_ended.get() {
+        return Err(Error::NotOpen(State::Closed));
+    }
+    if let Some(error) = shared.core.borrow().machine.reconnect_refused() {
+        return Err(error);
+    }
+    shared.input(Input::Reconnect);
+    if !shared.driver_running.get() && !shared.core.borrow().machine.finished() {
+        spawn_driver(shared);
+    }
+    Ok(())
 }
 
 impl Drop for ReconnectingWebSocket {
@@ -346,6 +508,7 @@ impl Stream for ReconnectingWebSocket {
                     return Poll::Ready(Some(Err(error)));
                 }
                 this.terminated = true;
+                this.shared.stream_ended.set(true);
                 return Poll::Ready(None);
             }
             store_waker(&mut core.reader, cx.waker());
@@ -483,6 +646,21 @@ impl ReconnectHandle {
     /// See [`ReconnectingWebSocket::take_unsent`].
     pub fn take_unsent(&self) -> Vec<Message> {
         self.shared.take_unsent()
+    }
+
+    /// See [`ReconnectingWebSocket::reconnect`].
+    ///
+    /// ```no_run
+    /// # fn run(ws: &wasm_websocket::ReconnectingWebSocket) -> Result<(), wasm_websocket::Error> {
+    /// let handle = ws.handle();
+    /// handle.reconnect()?; // e.g. the network came back: do not wait for the backoff
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ReconnectingWebSocket::reconnect`].
+    pub fn reconnect(&self) -> Result<(), Error> {
+        reconnect(&self.shared)
     }
 }
 

@@ -116,7 +116,10 @@ fn a_failed_attempt_backs_off_with_jitter() {
         ]
     );
     assert_eq!(others(&actions), [Action::Wait(ms(50))]);
-    assert_eq!(m.handle(Input::TimerFired, 0.0, 0), [Action::Connect]);
+    assert_eq!(
+        m.handle(Input::TimerFired, 0.0, 0),
+        [Action::Connect { attempt: 1 }]
+    );
     let actions = m.handle(Input::AttemptFailed(Error::Timeout), 0.0, 0);
     assert!(events(&actions).contains(&ReconnectEvent::Retrying {
         attempt: 2,
@@ -128,7 +131,7 @@ fn a_failed_attempt_backs_off_with_jitter() {
 fn a_zero_delay_connects_at_once() {
     let mut m = Machine::new(policy(), None, Box::new(|| 0.0));
     let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
-    assert_eq!(others(&actions), [Action::Connect]);
+    assert_eq!(others(&actions), [Action::Connect { attempt: 1 }]);
 }
 
 #[test]
@@ -418,13 +421,13 @@ fn the_next_attempt_waits_for_the_reader() {
     assert_eq!(m.state(true), State::Connecting);
     assert_eq!(
         m.handle(Input::Backlog(READ_AHEAD - 1), 80.0, 0),
-        [Action::Connect]
+        [Action::Connect { attempt: 1 }]
     );
     // A reader that kept up never delays an attempt.
     let mut m = Machine::new(policy(), None, Box::new(|| 0.0));
     m.handle(Input::Backlog(READ_AHEAD - 1), 0.0, 0);
     let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
-    assert_eq!(others(&actions), [Action::Connect]);
+    assert_eq!(others(&actions), [Action::Connect { attempt: 1 }]);
 }
 
 #[test]
@@ -658,4 +661,224 @@ fn an_unread_subscription_is_bounded() {
         Poll::Ready(Some(ReconnectEvent::Connected { attempt })) => assert_eq!(attempt, 10),
         other => panic!("{other:?}"),
     }
+}
+
+fn js_error() -> Error {
+    Error::Js {
+        name: "TypeError".into(),
+        message: "no token".into(),
+    }
+}
+
+/// Issue 19: a provider's error counts as a failed attempt, whatever the error, and
+/// backs off; at the limit it is what the stream ends with.
+#[test]
+fn a_failed_provider_counts_as_an_attempt_and_backs_off() {
+    let mut m = machine(policy().reconnect_limit(Some(1)));
+    let actions = m.handle(Input::ProviderFailed(js_error()), 0.0, 0);
+    assert_eq!(
+        events(&actions),
+        [
+            ReconnectEvent::ProviderFailed(js_error()),
+            ReconnectEvent::Retrying {
+                attempt: 1,
+                delay: ms(50)
+            }
+        ]
+    );
+    assert_eq!(others(&actions), [Action::Wait(ms(50))]);
+    assert_eq!(
+        m.handle(Input::TimerFired, 0.0, 0),
+        [Action::Connect { attempt: 1 }]
+    );
+    let actions = m.handle(Input::ProviderFailed(js_error()), 0.0, 0);
+    assert_eq!(
+        events(&actions),
+        [
+            ReconnectEvent::ProviderFailed(js_error()),
+            ReconnectEvent::GaveUp
+        ]
+    );
+    assert_eq!(m.take_end_error(), Some(js_error()));
+    // Out of place (no attempt under way), it changes nothing.
+    let mut m = machine(policy());
+    open(&mut m, 0.0);
+    assert_eq!(m.handle(Input::ProviderFailed(js_error()), 0.0, 0), []);
+}
+
+/// Issue 19: `should_reconnect` decides per close; the crate's own closes (idle timeout,
+/// full queue) reconnect whatever it says.
+#[test]
+fn should_reconnect_decides_per_close() {
+    let rule = || policy().should_reconnect(|e| e.code != 4001);
+    let mut m = machine(rule());
+    open(&mut m, 0.0);
+    let actions = end(&mut m, event(4001, true), 10.0, 0);
+    assert_eq!(others(&actions), [Action::Release, Action::Finish]);
+    assert_eq!(m.take_end_error(), None);
+
+    let mut m = machine(rule());
+    open(&mut m, 0.0);
+    let actions = end(&mut m, event(4002, true), 10.0, 0);
+    assert_eq!(others(&actions), [Action::Release, Action::Wait(ms(50))]);
+
+    // A rule that refuses an unclean close: the stream ends with ConnectionLost.
+    let mut m = machine(policy().should_reconnect(|e| e.was_clean));
+    open(&mut m, 0.0);
+    let actions = end(&mut m, event(1006, false), 10.0, 0);
+    assert_eq!(others(&actions), [Action::Release, Action::Finish]);
+    assert_eq!(
+        m.take_end_error(),
+        Some(Error::ConnectionLost(event(1006, false)))
+    );
+
+    // Never asked about the idle timeout or a full queue.
+    let never = || policy().should_reconnect(|_| false);
+    let mut m = machine(never());
+    open(&mut m, 0.0);
+    m.handle(Input::StreamEnded(Some(Error::IdleTimeout)), 0.0, 0);
+    let actions = m.handle(Input::Closed(event(1000, true)), 0.0, 0);
+    assert_eq!(others(&actions), [Action::Release, Action::Wait(ms(50))]);
+    let mut m = machine(never());
+    open(&mut m, 0.0);
+    let full = Error::ReceiveQueueFull {
+        messages: 1,
+        bytes: 1,
+    };
+    m.handle(Input::StreamEnded(Some(full.clone())), 0.0, 0);
+    let actions = m.handle(Input::Closed(event(4009, true)), 0.0, 0);
+    assert_eq!(
+        others(&actions),
+        [Action::Release, Action::Yield(full), Action::Wait(ms(50))]
+    );
+}
+
+/// Issue 19: `reconnect()` while open closes with 1000 "reconnect", and attempt 0
+/// follows the end at once; the outbox rules are those of any end.
+#[test]
+fn reconnect_while_open_closes_and_connects_at_once() {
+    let mut m = machine(policy());
+    m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    m.handle(Input::TimerFired, 0.0, 0);
+    open(&mut m, 0.0);
+    for text in ["a", "b"] {
+        m.accept(Message::from(text)).unwrap();
+    }
+    hand_all(&mut m);
+    assert_eq!(
+        m.handle(Input::Reconnect, 0.0, 0),
+        [Action::Close {
+            code: CloseCode::NORMAL,
+            reason: "reconnect".into()
+        }]
+    );
+    // Not asked by the application's close: the grace applies (a dead peer).
+    assert_eq!(m.handle(Input::NotOpen, 0.0, 0), [Action::Grace]);
+    // Asking again while it ends adds nothing.
+    assert_eq!(m.handle(Input::Reconnect, 0.0, 0), []);
+    let actions = end(&mut m, event(1000, true), 10.0, 0);
+    assert_eq!(
+        events(&actions),
+        [ReconnectEvent::Disconnected {
+            event: event(1000, true),
+            sent: 0..2,
+            unsent: 2..2
+        }]
+    );
+    assert_eq!(
+        others(&actions),
+        [Action::Release, Action::Connect { attempt: 0 }]
+    );
+    assert_eq!(
+        events(&m.handle(Input::Opened, 20.0, 0)),
+        [ReconnectEvent::Connected { attempt: 0 }]
+    );
+}
+
+/// Issue 19: while waiting, `reconnect()` skips the wait; while connecting, it starts
+/// over; the count starts again from 0.
+#[test]
+fn reconnect_skips_the_backoff_and_restarts_a_pending_attempt() {
+    let mut m = machine(policy());
+    m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    m.handle(Input::TimerFired, 0.0, 0);
+    m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    assert_eq!(m.state(true), State::Connecting);
+    assert_eq!(
+        m.handle(Input::Reconnect, 0.0, 0),
+        [Action::Release, Action::Connect { attempt: 0 }]
+    );
+    // The timer, had it raced, changes nothing.
+    assert_eq!(m.handle(Input::TimerFired, 0.0, 0), []);
+    assert_eq!(
+        m.handle(Input::Reconnect, 0.0, 0),
+        [Action::Release, Action::Connect { attempt: 0 }]
+    );
+    // A failure after it is attempt 1 again.
+    let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    assert!(events(&actions).contains(&ReconnectEvent::Retrying {
+        attempt: 1,
+        delay: ms(50)
+    }));
+    // With a stalled reader, the attempt waits for it as any attempt does.
+    m.handle(Input::Backlog(READ_AHEAD), 0.0, 0);
+    assert_eq!(m.handle(Input::Reconnect, 0.0, 0), [Action::Release]);
+    assert_eq!(
+        m.handle(Input::Backlog(0), 0.0, 0),
+        [Action::Connect { attempt: 0 }]
+    );
+}
+
+/// Issue 19: after `GaveUp`, `reconnect()` brings it back with the count at 0; the
+/// outbox is kept. After a close the application asked for, it is refused.
+#[test]
+fn reconnect_after_giving_up_starts_over() {
+    let mut m = machine(policy().reconnect_limit(Some(0)));
+    m.accept(Message::from("kept")).unwrap();
+    let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    assert!(events(&actions).ends_with(&[ReconnectEvent::GaveUp]));
+    assert!(m.finished());
+    assert_eq!(m.reconnect_refused(), None);
+    assert_eq!(
+        m.handle(Input::Reconnect, 0.0, 0),
+        [Action::Connect { attempt: 0 }]
+    );
+    assert!(!m.finished());
+    assert_eq!(m.state(true), State::Connecting);
+    // The error that ended it is gone with the end.
+    assert_eq!(m.take_end_error(), None);
+    assert_eq!(m.ready(true), Ready::Yes);
+    open(&mut m, 0.0);
+    assert_eq!(hand_all(&mut m), [Message::from("kept")]);
+    // A clean close the policy does not retry can be revived too.
+    end(&mut m, event(1000, true), 10.0, 0);
+    assert!(m.finished());
+    assert_eq!(
+        m.handle(Input::Reconnect, 0.0, 0),
+        [Action::Connect { attempt: 0 }]
+    );
+
+    let mut m = machine(policy());
+    m.handle(
+        Input::Close {
+            code: CloseCode::NORMAL,
+            reason: String::new(),
+        },
+        0.0,
+        0,
+    );
+    assert_eq!(m.reconnect_refused(), Some(Error::NotOpen(State::Closed)));
+    assert_eq!(m.handle(Input::Reconnect, 0.0, 0), []);
+    let mut m = machine(policy());
+    open(&mut m, 0.0);
+    m.handle(
+        Input::Close {
+            code: CloseCode::NORMAL,
+            reason: String::new(),
+        },
+        0.0,
+        0,
+    );
+    assert_eq!(m.reconnect_refused(), Some(Error::NotOpen(State::Closing)));
+    assert_eq!(m.handle(Input::Reconnect, 0.0, 0), []);
 }

@@ -71,6 +71,8 @@ pub struct Shared {
     pub records: routes::Records,
     /// Handshakes seen by `/refuse_first`, per key.
     pub refusals: routes::Refusals,
+    /// Tokens issued by `/token_issue`, not yet used by `/token_echo`.
+    pub tokens: routes::Tokens,
 }
 
 /// Counts one open WebSocket connection for as long as it lives.

@@ -81,6 +81,16 @@ pub enum Route {
     },
     /// `/silent`: reads and discards, never sends a data message.
     Silent,
+    /// `/token_issue`: sends one fresh token (text), then closes 1000 "done".
+    TokenIssue,
+    /// `/token_echo`: upgrades only with a token issued by `/token_issue` and not
+    /// used before (decided in `upgrade.rs` before the handshake), then echoes; with
+    /// `drop_after`, drops the TCP connection (no close frame) after echoing that many
+    /// messages.
+    TokenEcho {
+        token: String,
+        drop_after: Option<u64>,
+    },
     /// The soak and fault routes (`/victim`, `/soak_flood`, `/soak_progress`).
     Soak(crate::soak_routes::SoakRoute),
 }
@@ -135,6 +145,11 @@ impl Route {
                 n: p.num("n", 1),
             },
             "/silent" => Route::Silent,
+            "/token_issue" => Route::TokenIssue,
+            "/token_echo" => Route::TokenEcho {
+                token: p.get("token").unwrap_or("").to_string(),
+                drop_after: p.opt_num("drop_after").filter(|n| *n > 0),
+            },
             _ => return crate::soak_routes::SoakRoute::from_uri(uri).map(Route::Soak),
         })
     }
@@ -151,7 +166,25 @@ impl Route {
     /// Runs the route on an accepted connection until it is over.
     pub async fn run(self, mut ws: Ws, shared: &Shared) -> Result<(), WsError> {
         match self {
-            Route::Echo | Route::Protocol { .. } | Route::RefuseFirst { .. } => echo(&mut ws).await,
+            Route::Echo
+            | Route::Protocol { .. }
+            | Route::RefuseFirst { .. }
+            | Route::TokenEcho {
+                drop_after: None, ..
+            } => echo(&mut ws).await,
+            Route::TokenEcho {
+                drop_after: Some(limit),
+                ..
+            } => {
+                if echo_up_to(&mut ws, None, limit).await? == End::Stopped {
+                    linger_close(ws.get_mut(), Duration::from_secs(2)).await;
+                }
+                Ok(())
+            }
+            Route::TokenIssue => {
+                ws.send(Message::text(shared.tokens.issue())).await?;
+                close_and_wait(&mut ws, Some(done_frame())).await
+            }
             Route::Close {
                 code,
                 reason,
@@ -176,20 +209,8 @@ impl Route {
                     (None, Some(_)) => u64::MAX,
                     (None, None) => 0,
                 };
-                if limit > 0 {
-                    let mut seen = 0u64;
-                    let end = serve(&mut ws, deadline, |m| {
-                        seen += 1;
-                        if seen >= limit {
-                            Step::Stop(Some(m))
-                        } else {
-                            Step::Continue(Some(m))
-                        }
-                    })
-                    .await?;
-                    if end == End::Closed {
-                        return Ok(());
-                    }
+                if limit > 0 && echo_up_to(&mut ws, deadline, limit).await? == End::Closed {
+                    return Ok(());
                 }
                 // No close frame: FIN, drain, then drop the socket.
                 linger_close(ws.get_mut(), Duration::from_secs(2)).await;
@@ -406,6 +427,32 @@ fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// The tokens of `/token_issue`, each good for one `/token_echo` handshake.
+#[derive(Debug, Default)]
+pub struct Tokens(Mutex<(u64, std::collections::HashSet<String>)>);
+
+impl Tokens {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, std::collections::HashSet<String>)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A token never issued before, now valid for one handshake.
+    pub fn issue(&self) -> String {
+        let mut state = self.lock();
+        state.0 += 1;
+        let token = format!("tok{}", state.0);
+        state.1.insert(token.clone());
+        token
+    }
+
+    /// Uses `token` up: true if it was issued and not used before.
+    pub fn redeem(&self, token: &str) -> bool {
+        self.lock().1.remove(token)
+    }
+}
+
 /// Counts handshakes per key for `/refuse_first`.
 #[derive(Debug, Default)]
 pub struct Refusals(Mutex<HashMap<String, u64>>);
@@ -517,6 +564,20 @@ pub enum End {
 
 fn echo_step(m: Message) -> Step {
     Step::Continue(Some(m))
+}
+
+/// Echoes until `limit` messages were echoed ([`End::Stopped`]), the deadline, or the end.
+async fn echo_up_to(ws: &mut Ws, deadline: Option<Instant>, limit: u64) -> Result<End, WsError> {
+    let mut seen = 0u64;
+    serve(ws, deadline, |m| {
+        seen += 1;
+        if seen >= limit {
+            Step::Stop(Some(m))
+        } else {
+            Step::Continue(Some(m))
+        }
+    })
+    .await
 }
 
 async fn echo(ws: &mut Ws) -> Result<(), WsError> {
@@ -692,6 +753,17 @@ mod tests {
             })
         );
         assert_eq!(Route::from_uri(&uri("/silent")), Some(Route::Silent));
+        assert_eq!(
+            Route::from_uri(&uri("/token_echo?token=tok1&drop_after=2")),
+            Some(Route::TokenEcho {
+                token: "tok1".into(),
+                drop_after: Some(2)
+            })
+        );
+        let tokens = Tokens::default();
+        let (a, b) = (tokens.issue(), tokens.issue());
+        assert_ne!(a, b);
+        assert!(tokens.redeem(&a) && !tokens.redeem(&a) && !tokens.redeem("nope"));
     }
 
     #[test]

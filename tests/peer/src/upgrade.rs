@@ -58,6 +58,12 @@ pub fn accept<B>(mut request: Request<B>, peer: SocketAddr, shared: Arc<Shared>)
             return responses::refused();
         }
     }
+    // A token counts as used by any handshake that offers it.
+    if let Route::TokenEcho { token, .. } = &route {
+        if !shared.tokens.redeem(token) {
+            return responses::refused();
+        }
+    }
     let mut head = Request::new(());
     *head.method_mut() = request.method().clone();
     *head.version_mut() = request.version();

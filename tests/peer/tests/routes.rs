@@ -813,3 +813,41 @@ async fn silent_reads_but_never_sends() {
     .unwrap();
     assert_eq!(expect_end(&mut ws).await.0, Some(frame(4001, "bye")));
 }
+
+async fn issue_token(addr: SocketAddr) -> String {
+    let mut ws = connect(addr, "/token_issue").await;
+    let Message::Text(token) = recv(&mut ws).await else {
+        panic!("a token is text");
+    };
+    assert_eq!(expect_end(&mut ws).await.0, Some(frame(1000, "done")));
+    token.as_str().to_string()
+}
+
+#[tokio::test]
+async fn token_echo_accepts_each_issued_token_once() {
+    let addr = server().await;
+    let (first, second) = (issue_token(addr).await, issue_token(addr).await);
+    assert_ne!(first, second);
+    let mut ws = connect(addr, &format!("/token_echo?token={first}")).await;
+    ws.send(Message::text("hi")).await.unwrap();
+    assert_eq!(recv(&mut ws).await, Message::text("hi"));
+    ws.close(None).await.unwrap();
+    expect_end(&mut ws).await;
+    // Reused, unknown and missing tokens are refused before the handshake.
+    for path in [
+        format!("/token_echo?token={first}"),
+        "/token_echo?token=forged".to_string(),
+        "/token_echo".to_string(),
+    ] {
+        match try_connect(addr, &path, None).await {
+            Err(WsError::Http(r)) => assert_eq!(r.status(), 403, "{path}"),
+            other => panic!("{path}: expected HTTP 403, got {:?}", other.map(|_| ())),
+        }
+    }
+    // drop_after: echoes that many, then ends without a close frame.
+    let mut ws = connect(addr, &format!("/token_echo?token={second}&drop_after=1")).await;
+    ws.send(Message::text("one")).await.unwrap();
+    assert_eq!(recv(&mut ws).await, Message::text("one"));
+    let (close, _) = expect_end(&mut ws).await;
+    assert_eq!(close, None, "an abrupt drop sends no close frame");
+}
