@@ -9,6 +9,7 @@
 //! lives in [`Io`] and is dropped when the machine releases it, so nothing accumulates
 //! across reconnects.
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -17,8 +18,8 @@ use std::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 
-use super::machine::{Action, Input};
-use super::shared::{Core, Shared, Wakes};
+use super::machine::{Action, Input, Machine};
+use super::shared::{Core, Wakes};
 use super::target::{ConnectTarget, Provider, TargetFuture};
 use super::CLOSE_GRACE_MS;
 use crate::error::Error;
@@ -371,6 +372,74 @@ impl Conn {
         if handed || machine.flushed() {
             wakes.take(&mut core.sender);
         }
+    }
+}
+
+/// Everything behind a [`ReconnectingWebSocket`](super::ReconnectingWebSocket): the pure
+/// state in `core`, the browser objects (socket, attempt, timers) in `io`, which only the
+/// driver and the application's close or drop touch.
+pub(super) struct Shared {
+    pub(super) core: RefCell<Core>,
+    pub(super) io: RefCell<Io>,
+    /// Set when the driver is polled while its poll is running (a socket woke it
+    /// synchronously): the running poll goes round once more.
+    pub(super) again: Cell<bool>,
+    /// Whether the driver task runs (it ends when the machine finishes; a
+    /// [`reconnect`](super::ReconnectingWebSocket::reconnect) after that starts another).
+    pub(super) driver_running: Cell<bool>,
+    /// Whether the reader has seen the stream's end (`None`): from then on it stays
+    /// ended, and the connection cannot be started again.
+    pub(super) stream_ended: Cell<bool>,
+}
+
+impl Shared {
+    pub(super) fn new(machine: Machine, io: Io) -> Shared {
+        Shared {
+            core: RefCell::new(Core::new(machine)),
+            io: RefCell::new(io),
+            again: Cell::new(false),
+            driver_running: Cell::new(false),
+            stream_ended: Cell::new(false),
+        }
+    }
+
+    /// Whether the open connection's socket is still open (the driver notices a close
+    /// only when it runs; the state must say so at once).
+    pub(super) fn socket_open(&self) -> bool {
+        self.io.try_borrow().map_or(true, |io| io.socket_open())
+    }
+
+    pub(super) fn state(&self) -> State {
+        let open = self.socket_open();
+        self.core.borrow().machine.state(open)
+    }
+
+    /// Feeds an input from the application's side (a close, a drop) and carries out what
+    /// it asks for.
+    pub(super) fn input(&self, input: Input) {
+        let mut wakes = Wakes::default();
+        let io_actions = {
+            let mut core = self.core.borrow_mut();
+            let actions = core.machine.handle(input, 0.0, 0);
+            let io_actions = core.apply(actions, &mut wakes);
+            wakes.driver(&core);
+            io_actions
+        };
+        if io_actions.is_empty() {
+            return;
+        }
+        match self.io.try_borrow_mut() {
+            Ok(mut io) => {
+                for action in io_actions {
+                    io.execute(action);
+                }
+            }
+            Err(_) => self.core.borrow_mut().deferred.extend(io_actions),
+        }
+    }
+
+    pub(super) fn take_unsent(&self) -> Vec<Message> {
+        self.core.borrow_mut().machine.take_unsent()
     }
 }
 

@@ -11,11 +11,12 @@ use std::task::{Context, Poll, Waker};
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 
+use super::driver::Shared;
 use super::driver::{Driver, Io, Live};
 use super::events::ReconnectEvent;
 use super::machine::{Input, Machine, Ready};
 use super::policy::ReconnectPolicy;
-use super::shared::{Shared, Wakes};
+use super::shared::Wakes;
 use super::target::{self, ConnectTarget};
 use super::READ_AHEAD;
 use crate::close::{check_reason, CloseCode};

@@ -8,10 +8,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use super::driver::Io;
+use super::driver::Shared;
 use super::events::ReconnectEvent;
 use super::machine::{Action, Input, Machine, Ready};
 use super::policy::ReconnectPolicy;
-use super::shared::Shared;
 use super::READ_AHEAD;
 use crate::close::CloseCode;
 use crate::close_event::CloseEvent;
