@@ -59,6 +59,8 @@ mod io;
 pub mod js;
 mod listeners;
 mod message;
+// Still browser-only: its rewrite (src/reconnect/) brings it to native targets.
+#[cfg(target_arch = "wasm32")]
 mod reconnect;
 mod socket;
 mod state;
@@ -72,6 +74,7 @@ pub use error::Error;
 pub use io::{ByteStream, TextPolicy, DEFAULT_MAX_MESSAGE_SIZE};
 pub use listeners::live_listeners;
 pub use message::{BinaryType, Message};
+#[cfg(target_arch = "wasm32")]
 pub use reconnect::{
     ReconnectCloseFuture, ReconnectEvent, ReconnectEvents, ReconnectHandle, ReconnectPolicy,
     ReconnectingWebSocket,

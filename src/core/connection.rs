@@ -5,12 +5,11 @@
 //! The transport's callbacks hold only a `Weak` to the connection, so there is no
 //! reference cycle, and dropping the last owner frees it all.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use std::task::{ready, Context, Poll, Waker};
 
 use super::keepalive::{Activity, Due, KeepaliveConfig};
 use super::queue::{Incoming, ReceiveQueue};
+use super::sync::{Counter, Lock, Shared};
 use super::transport::Transport;
 use super::waker::{store_waker, wake};
 use crate::close::{check_reason, CloseCode, CloseEvent};
@@ -27,7 +26,7 @@ pub const QUEUE_FULL_CODE: u16 = 4009;
 /// Starts the keepalive timer of an open connection. A function pointer that only the
 /// builder methods needing the timer store, so a program that never calls them links
 /// none of the timer code.
-pub(crate) type StartKeepalive = fn(&Rc<Connection>) -> Keepalive;
+pub(crate) type StartKeepalive = fn(&Shared<Connection>) -> Keepalive;
 
 /// The timer that ticks [`Activity`]; dropping it stops the ticks.
 pub(crate) struct Keepalive {
@@ -36,8 +35,8 @@ pub(crate) struct Keepalive {
 }
 
 /// The [`StartKeepalive`] the builder stores.
-pub(crate) fn start_keepalive(connection: &Rc<Connection>) -> Keepalive {
-    let weak = Rc::downgrade(connection);
+pub(crate) fn start_keepalive(connection: &Shared<Connection>) -> Keepalive {
+    let weak = Shared::downgrade(connection);
     let timer = Timer::every(connection.config.keepalive.tick_millis(), move || {
         if let Some(connection) = weak.upgrade() {
             connection.keepalive_tick();
@@ -90,41 +89,42 @@ struct Inner {
 
 pub(crate) struct Connection {
     transport: Box<dyn Transport>,
-    inner: RefCell<Inner>,
+    inner: Lock<Inner>,
     config: Config,
-    keepalive: RefCell<Option<Keepalive>>,
+    keepalive: Lock<Option<Keepalive>>,
     /// An upper bound of `buffered_amount`: the value last read plus the bytes sent since
     /// (only our own sends make it grow, synchronously, by their UTF-8 or byte length).
     /// While it is under the high-water mark, `poll_ready` needs no read of the transport.
-    buffered_bound: Cell<u64>,
+    buffered_bound: Counter,
 }
 
 impl Connection {
-    pub(crate) fn new(transport: Box<dyn Transport>, config: Config) -> Rc<Self> {
-        let connection = Rc::new(Connection {
+    pub(crate) fn new(transport: Box<dyn Transport>, config: Config) -> Shared<Self> {
+        let connection = Shared::new(Connection {
             transport,
-            inner: RefCell::new(Inner {
+            inner: Lock::new(Inner {
                 queue: ReceiveQueue::bounded(config.max_queued),
                 ..Inner::default()
             }),
             config,
-            keepalive: RefCell::new(None),
-            buffered_bound: Cell::new(0),
+            keepalive: Lock::new(None),
+            buffered_bound: Counter::default(),
         });
-        connection.transport.attach(&Rc::downgrade(&connection));
+        connection.transport.attach(&Shared::downgrade(&connection));
         connection
     }
 
     // Events, reported by the transport.
 
-    pub(crate) fn on_open(self: &Rc<Self>) {
+    pub(crate) fn on_open(self: &Shared<Self>) {
         if let Some(start) = self.config.start_keepalive {
             if self.config.keepalive.is_active() {
-                *self.keepalive.borrow_mut() = Some(start(self));
+                let keepalive = start(self);
+                *self.keepalive.lock() = Some(keepalive);
             }
         }
         let (sink, open, recv) = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             inner.opened = true;
             (
                 inner.sink_waker.take(),
@@ -140,7 +140,7 @@ impl Connection {
     /// A message arrived (transports that push them).
     pub(crate) fn on_message(&self, item: Incoming) {
         let (overflowed, waker) = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             if inner.overflow.is_some() {
                 // Already closing for overflow; the browser may still deliver a few.
                 return;
@@ -161,15 +161,22 @@ impl Connection {
         wake(waker);
     }
 
+    /// Something other than a message came in (a Pong frame natively): the idle timeout
+    /// counts it as received.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn on_activity(&self) {
+        self.inner.lock().activity.received += 1;
+    }
+
     /// The connection has closed; later reports are ignored.
     pub(crate) fn on_close(&self, event: CloseEvent) {
-        if self.inner.borrow().closed.is_some() {
+        if self.inner.lock().closed.is_some() {
             return;
         }
-        let keepalive = self.keepalive.borrow_mut().take();
+        let keepalive = self.keepalive.lock().take();
         drop(keepalive);
         let wakers = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             inner.closed = Some(event);
             let mut wakers = std::mem::take(&mut inner.close_wakers);
             wakers.extend(inner.recv_waker.take());
@@ -184,7 +191,7 @@ impl Connection {
     /// longer open); returns whether it no longer waits.
     pub(crate) fn check_drained(&self) -> bool {
         let waker = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             let reached = match inner.drain_target {
                 None => true,
                 Some(target) => {
@@ -237,13 +244,13 @@ impl Connection {
 
     /// Messages received and not yet taken.
     pub(crate) fn queued(&self) -> usize {
-        self.inner.borrow().queue.len()
+        self.inner.lock().queue.len()
     }
 
     // Receiving.
 
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.inner.lock();
         if let Some(item) = ready!(inner.queue.poll_pop(cx)) {
             return Poll::Ready(Next::Item(item));
         }
@@ -278,13 +285,22 @@ impl Connection {
 
     // Sending.
 
-    pub(crate) fn poll_ready(self: &Rc<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    pub(crate) fn poll_ready(self: &Shared<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         match self.state() {
             // The state and `buffered_amount` only change between tasks, so the state
             // read here still holds when the level is reached within this same poll.
             State::Open => self.poll_drained(self.config.high_water_mark, cx).map(Ok),
             State::Connecting => {
-                store_waker(&mut self.inner.borrow_mut().sink_waker, cx.waker());
+                let mut inner = self.inner.lock();
+                // Natively the transport opens or closes on another thread, maybe since
+                // the state was read: then its `on_*` has already taken the wakers.
+                #[cfg(not(target_arch = "wasm32"))]
+                if inner.opened || inner.closed.is_some() {
+                    drop(inner);
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                store_waker(&mut inner.sink_waker, cx.waker());
                 Poll::Pending
             }
             state => Poll::Ready(Err(Error::NotOpen(state))),
@@ -302,11 +318,11 @@ impl Connection {
                 .get()
                 .saturating_add(message.len() as u64),
         );
-        self.inner.borrow_mut().activity.sent += 1;
+        self.inner.lock().activity.sent += 1;
         Ok(())
     }
 
-    pub(crate) fn poll_flush(self: &Rc<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    pub(crate) fn poll_flush(self: &Shared<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if self.buffered_now() == 0 {
             return Poll::Ready(Ok(()));
         }
@@ -320,7 +336,7 @@ impl Connection {
     }
 
     /// Waits until `buffered_amount` is at most `target`.
-    fn poll_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_drained(self: &Shared<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
         if self.buffered_bound.get() <= target || self.buffered_now() <= target {
             return Poll::Ready(());
         }
@@ -330,9 +346,9 @@ impl Connection {
 
     /// Has the sender woken once `buffered_amount` is at most `target`, which the caller
     /// has just read to be above it (it cannot change within the same task).
-    fn wait_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) {
+    fn wait_drained(self: &Shared<Self>, target: u64, cx: &mut Context<'_>) {
         {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             store_waker(&mut inner.sink_waker, cx.waker());
             if let Some(current) = inner.drain_target {
                 // Already watched; a lower level is checked from now on.
@@ -341,14 +357,14 @@ impl Connection {
             }
             inner.drain_target = Some(target);
         }
-        self.transport.watch_drain(&Rc::downgrade(self));
+        self.transport.watch_drain(&Shared::downgrade(self));
     }
 
     // Opening and closing.
 
     /// Resolves once open, or with why it never will be.
     pub(crate) fn poll_open(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.inner.lock();
         if inner.opened {
             Poll::Ready(Ok(()))
         } else if let Some(event) = &inner.closed {
@@ -364,7 +380,7 @@ impl Connection {
     /// The connect timeout elapsed.
     pub(crate) fn time_out(&self) {
         let waker = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             inner.timed_out = true;
             inner.open_waker.take()
         };
@@ -378,7 +394,7 @@ impl Connection {
             self.transport.close(code.get(), reason)?;
             // A sender waiting for the open or for a drain must now fail with `NotOpen`.
             let waker = {
-                let mut inner = self.inner.borrow_mut();
+                let mut inner = self.inner.lock();
                 inner.drain_target = None;
                 inner.sink_waker.take()
             };
@@ -388,7 +404,7 @@ impl Connection {
     }
 
     pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.inner.lock();
         if let Some(event) = &inner.closed {
             return Poll::Ready(event.clone());
         }
@@ -405,12 +421,12 @@ impl Connection {
         if matches!(self.state(), State::Connecting | State::Open) {
             let _ = self.transport.close(CloseCode::NORMAL.get(), "");
         }
-        let keep_close = others && self.inner.borrow().closed.is_none();
+        let keep_close = others && self.inner.lock().closed.is_none();
         self.transport.release(keep_close);
-        let keepalive = self.keepalive.borrow_mut().take();
+        let keepalive = self.keepalive.lock().take();
         drop(keepalive);
         let queue = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             inner.recv_waker = None;
             inner.sink_waker = None;
             inner.open_waker = None;
@@ -422,11 +438,7 @@ impl Connection {
 
     /// One keepalive tick (see `keepalive.rs`).
     fn keepalive_tick(&self) {
-        let due = self
-            .inner
-            .borrow_mut()
-            .activity
-            .tick(&self.config.keepalive);
+        let due = self.inner.lock().activity.tick(&self.config.keepalive);
         match due {
             Due::Nothing => {}
             Due::Heartbeat => {
@@ -436,16 +448,18 @@ impl Connection {
                         // that follows tells the story.
                         let _ = self.send(message);
                     }
+                    // Natively also a Ping frame, whose Pong counts as received.
+                    self.transport.ping();
                 }
             }
             Due::Idle => {
                 let waker = {
-                    let mut inner = self.inner.borrow_mut();
+                    let mut inner = self.inner.lock();
                     inner.idle = true;
                     inner.recv_waker.take()
                 };
                 // Dropping the timer from its own callback is allowed (see `timer.rs`).
-                let keepalive = self.keepalive.borrow_mut().take();
+                let keepalive = self.keepalive.lock().take();
                 drop(keepalive);
                 let _ = self.start_close(CloseCode::NORMAL, "idle timeout");
                 wake(waker);

@@ -4,5 +4,6 @@
 pub(crate) mod connection;
 pub(crate) mod keepalive;
 pub(crate) mod queue;
+pub(crate) mod sync;
 pub(crate) mod transport;
 pub(crate) mod waker;

@@ -4,15 +4,16 @@
 //! transports (in `crate::transport`) report events back through
 //! [`Connection`](super::connection::Connection)'s `on_*` methods.
 
-use std::rc::Weak;
 use std::task::{Context, Poll};
 
 use super::connection::Connection;
+use super::sync::{MaybeSend, Weak};
 use crate::error::Error;
 use crate::message::{BinaryType, Message};
 use crate::state::State;
 
-pub(crate) trait Transport {
+/// `MaybeSend`: natively a connection (and so its transport) is shared across threads.
+pub(crate) trait Transport: MaybeSend {
     /// Starts reporting events to `connection`; called once, right after it is created.
     fn attach(&self, connection: &Weak<Connection>);
     /// The connection state, mirroring `readyState`.
@@ -32,6 +33,8 @@ pub(crate) trait Transport {
     fn poll_read(&self, _cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         Poll::Ready(None)
     }
+    /// Sends a Ping frame where the platform can (natively); browsers cannot.
+    fn ping(&self) {}
     /// Makes sure `Connection::check_drained` runs when `buffered_amount` may have fallen.
     fn watch_drain(&self, connection: &Weak<Connection>);
     /// Removes the transport's callbacks; the close callback stays if `keep_close`, for

@@ -1,11 +1,11 @@
 use std::fmt;
-use std::rc::Rc;
 
 use super::futures::{CloseFuture, ClosedFuture};
 #[cfg(doc)]
 use super::WebSocket;
 use crate::close::CloseCode;
 use crate::core::connection::Connection;
+use crate::core::sync::Shared;
 use crate::state::State;
 
 /// A cheap, cloneable control handle for a [`WebSocket`], from [`WebSocket::handle`].
@@ -14,7 +14,7 @@ use crate::state::State;
 /// still mirrors `readyState`, and `closed()` still resolves once the close completes.
 #[derive(Clone)]
 pub struct Handle {
-    pub(super) connection: Rc<Connection>,
+    pub(super) connection: Shared<Connection>,
 }
 
 impl fmt::Debug for Handle {
