@@ -5,6 +5,8 @@
 //! - `max_queued(messages, bytes)`: passing either limit closes with 4009 and the stream
 //!   yields every queued message in order, then `ReceiveQueueFull`, then ends
 //! - a reader that keeps up never trips the limit
+// Browser-only.
+#![cfg(target_arch = "wasm32")]
 
 mod common;
 

@@ -4,6 +4,8 @@
 //!   memory under 32 MiB, and every message read is correct and in order
 //! - where the browser lacks `WebSocketStream` (Firefox): `Backend::Stream` fails with
 //!   `Unsupported`, and `Backend::Auto` falls back to the classic socket
+// Browser-only.
+#![cfg(target_arch = "wasm32")]
 
 mod common;
 

@@ -21,6 +21,8 @@
 //! - 1000 reconnects leave wasm memory and live listeners where they were; dropping it
 //!   releases everything
 //! - the suite runs on a page, or in a dedicated worker with `--cfg wasm_ws_worker`
+// Browser-only (the reconnecting socket is not native yet).
+#![cfg(target_arch = "wasm32")]
 
 mod common;
 

@@ -207,6 +207,20 @@ const NATIVE: &[&[&str]] = &[
     &["test", "--no-fail-fast", "-p", "ws-peer", "-p", "xtask"],
 ];
 
+/// The suites in tests/ on the host target (those that apply natively).
+const NATIVE_SUITES: &[&str] = &[
+    "test",
+    "--no-fail-fast",
+    "-p",
+    "wasm-websocket",
+    "--features",
+    "io",
+    "--test",
+    "*",
+    "--",
+    "--test-threads=1",
+];
+
 /// A check that passes or fails as a whole.
 struct Check {
     name: &'static str,
@@ -277,6 +291,8 @@ const CHECKS: &[Check] = &[
                 "xtask",
                 "-p",
                 "ws-peer",
+                "-p",
+                "wasm-websocket",
                 "--all-targets",
                 "--",
                 "-D",
@@ -325,6 +341,8 @@ struct Report {
     suites: Vec<SuiteResult>,
     checks: Vec<(&'static str, CheckStatus)>,
     native: Counts,
+    /// The suites in tests/ run natively against the peer (`native-suites:` line).
+    native_suites: Counts,
     /// One line per failure, naming the command and how it exited.
     failures: Vec<String>,
 }
@@ -333,6 +351,7 @@ impl Report {
     fn ok(&self) -> bool {
         self.failures.is_empty()
             && self.native.failed == 0
+            && self.native_suites.failed == 0
             && self.suites.iter().all(SuiteResult::ok)
             && self.checks.iter().all(|(_, s)| *s != CheckStatus::Failed)
     }
@@ -365,6 +384,7 @@ impl Report {
             println!("{name}: {}", status.word());
         }
         println!("native: {}", self.native);
+        println!("native-suites: {}", self.native_suites);
     }
 }
 
@@ -399,6 +419,29 @@ pub fn run(opts: &Options) -> Result<bool> {
             Ok((status, output)) => {
                 if let Some(counts) = Counts::parse_output(&output) {
                     report.native.add(counts);
+                }
+                if !status.success() {
+                    report
+                        .failures
+                        .push(format!("`{cmd}` failed ({})", describe_status(status)));
+                }
+            }
+            Err(e) => report.failures.push(e.to_string()),
+        }
+    }
+
+    // The suites in tests/ natively (tokio-tungstenite), against the same peer given at
+    // compile time; one thread, as `live_listeners()` is process-wide natively.
+    if let Some(peer) = &peer {
+        header("native suites");
+        let cmd = Cmd::cargo()
+            .args(NATIVE_SUITES)
+            .env("WASM_WS_PEER", peer.addr().to_string())
+            .cwd(&root);
+        match cmd.run_tee() {
+            Ok((status, output)) => {
+                if let Some(counts) = Counts::parse_output(&output) {
+                    report.native_suites.add(counts);
                 }
                 if !status.success() {
                     report
