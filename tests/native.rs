@@ -7,6 +7,8 @@
 //! - heartbeat Ping frames: a server that answers pings but never sends keeps an idle
 //!   timeout from firing
 //! - dropping a socket closes it and ends its task (the peer sees the connection go)
+//! - hostile URLs (random bytes and characters, odd hosts, ports, schemes) never panic:
+//!   each is `InvalidUrl` with the URL as given, or a socket that fails or opens
 //! - `Backend::Stream` is `Unsupported`, `BinaryType::Blob` changes nothing, and a socket
 //!   created outside a tokio runtime is `Unsupported` rather than a panic
 #![cfg(not(target_arch = "wasm32"))]
@@ -267,4 +269,63 @@ fn outside_a_runtime_is_unsupported() {
         WebSocket::new(url("/echo")),
         Err(Error::Unsupported { .. })
     ));
+}
+
+#[tokio::test]
+async fn hostile_urls_never_panic() {
+    bounded(async {
+        let mut x = 0x9e37_79b9u32;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        let alphabet: Vec<char> = "ws:/?#[]@!$&'()*+,;=%. \t\r\n\0\\\"<>`{}|^~-_1aZé🦀\u{7f}"
+            .chars()
+            .collect();
+        let mut urls: Vec<String> = [
+            "ws://[::1]:1/",
+            "ws://[::1/",
+            "ws://:80/",
+            "ws://127.0.0.1:65536/",
+            "ws://127.0.0.1:-1/",
+            "ws://127.0.0.1:80:80/",
+            "ws://user:pass@127.0.0.1:1/",
+            "wss://",
+            "ws:///path",
+            "ws:",
+            "",
+            "//host/",
+            "WS://127.0.0.1:1/",
+            "ws://127.0.0.1:1/a b?c d",
+            "ws://127.0.0.1:1/🦀?q=é",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..2000 {
+            let len = next() % 24;
+            let tail: String = (0..len)
+                .map(|_| alphabet[next() as usize % alphabet.len()])
+                .collect();
+            // Hosts are IP addresses or invalid, so nothing waits for DNS.
+            let prefix = [
+                "ws://127.0.0.1:1/",
+                "ws://127.0.0.1:1",
+                "wss://[",
+                "http://127.0.0.1:1",
+                "",
+            ][next() as usize % 5];
+            urls.push(format!("{prefix}{tail}"));
+        }
+        for given in urls {
+            match WebSocket::new(given.clone()) {
+                Ok(ws) => drop(ws),
+                Err(Error::InvalidUrl { url, .. }) => assert_eq!(url, given),
+                Err(other) => panic!("{given:?}: {other:?}"),
+            }
+        }
+    })
+    .await;
 }
