@@ -22,9 +22,10 @@ static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::ne
 /// How many JS event listeners and timers this crate has registered, and not yet removed,
 /// on this thread (the main thread or one worker).
 ///
-/// Natively (outside wasm32) it counts, for the whole process, the background tasks and
-/// timers that sockets hold (a connection's I/O task, keepalive and connect timers); a
-/// socket's I/O task ends shortly after its close handshake, not at the drop itself.
+/// Natively (outside wasm32) it counts, for the whole process, the connections alive (from
+/// creation until the socket and its handles are dropped) and their keepalive timers. A
+/// connection's tokio task ends on its own shortly after the drop: once the close
+/// handshake that the drop starts completes, or at most 5 seconds later.
 ///
 /// It returns to its previous value once every socket (and every [`Handle`](crate::Handle)
 /// and close future) created since has been dropped, which makes it useful in leak tests.

@@ -322,6 +322,26 @@ impl Connection {
         Ok(())
     }
 
+    /// The Sink's send. Natively the message moves to the writer task without a copy; in
+    /// browsers it is `send` (the browser copies it anyway).
+    pub(crate) fn send_owned(&self, message: Message) -> Result<(), Error> {
+        #[cfg(target_arch = "wasm32")]
+        return self.send(&message);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            match self.state() {
+                State::Open => {}
+                state => return Err(Error::NotOpen(state)),
+            }
+            let len = message.len() as u64;
+            self.transport.send_owned(message)?;
+            self.buffered_bound
+                .set(self.buffered_bound.get().saturating_add(len));
+            self.inner.lock().activity.sent += 1;
+            Ok(())
+        }
+    }
+
     pub(crate) fn poll_flush(self: &Shared<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if self.buffered_now() == 0 {
             return Poll::Ready(Ok(()));

@@ -26,6 +26,9 @@ pub(crate) trait Transport: MaybeSend {
     fn buffered_amount(&self) -> u64;
     /// Sends one message; called only while the state is `Open`.
     fn send(&self, message: &Message) -> Result<(), Error>;
+    /// `send` for a message the caller gives away (natively: no copy).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn send_owned(&self, message: Message) -> Result<(), Error>;
     /// Starts the closing handshake.
     fn close(&self, code: u16, reason: &str) -> Result<(), Error>;
     /// A transport that reads only on demand (flow control) yields its next message here;

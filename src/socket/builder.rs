@@ -90,6 +90,18 @@ fn stream_support(backend: Backend) -> Option<StreamSupport> {
     }
 }
 
+/// Request headers; `Debug` shows their names only, as values often hold credentials.
+#[derive(Clone, Default)]
+pub(crate) struct Headers(pub(crate) Vec<(String, String)>);
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
 /// Configures a [`WebSocket`] before connecting. Created by [`WebSocket::builder`].
 ///
 /// ```no_run
@@ -120,7 +132,7 @@ pub struct Builder {
     pub(crate) backend: Option<(Backend, Option<StreamSupport>)>,
     pub(crate) max_queued: Option<(usize, usize)>,
     /// Request headers (native targets only; browsers allow none).
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) headers: Headers,
     /// Root certificates (DER) trusted besides the webpki roots, natively.
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) root_certificates: Vec<Vec<u8>>,
@@ -143,7 +155,7 @@ impl Builder {
             start_keepalive: None,
             backend: None,
             max_queued: None,
-            headers: Vec::new(),
+            headers: Headers::default(),
             #[cfg(not(target_arch = "wasm32"))]
             root_certificates: Vec::new(),
             #[cfg(target_arch = "wasm32")]
@@ -274,7 +286,7 @@ impl Builder {
     /// Browsers let pages set no headers, so on wasm32 connecting with any header fails
     /// with [`Error::Unsupported`].
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        self.headers.0.push((name.into(), value.into()));
         self
     }
 
@@ -332,13 +344,13 @@ impl Builder {
                 feature: "WebSocketStream (Backend::Stream) outside the browser".into(),
             });
         }
-        for (name, value) in &self.headers {
+        for (name, value) in &self.headers.0 {
             crate::transport::native::check_header(name, value)?;
         }
         Ok(Box::new(Native::open(
             &self.url,
             &self.protocols,
-            &self.headers,
+            &self.headers.0,
             self.binary_type,
             &self.root_certificates,
         )?))
@@ -347,7 +359,7 @@ impl Builder {
     /// Creates the transport the backend setting asks for.
     #[cfg(target_arch = "wasm32")]
     pub(super) fn transport(&self) -> Result<Box<dyn Transport>, Error> {
-        if !self.headers.is_empty() {
+        if !self.headers.0.is_empty() {
             return Err(Error::Unsupported {
                 feature: "request headers (browsers let pages set none)".into(),
             });
@@ -460,6 +472,14 @@ mod tests {
         assert_eq!(offender(&["chat", "chat"]), "chat");
         assert_eq!(offender(&["a", "Chat", "CHAT"]), "CHAT");
         assert!(check(&["chat", "chat2"]).is_ok());
+    }
+
+    #[test]
+    fn debug_shows_header_names_not_values() {
+        let b = Builder::new("wss://x/".into()).header("Authorization", "Bearer secret");
+        let text = format!("{b:?}");
+        assert!(text.contains("Authorization"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
     }
 
     #[test]

@@ -211,7 +211,7 @@ impl Sink<Message> for WebSocket {
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.connection.send(&item)
+        self.connection.send_owned(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

@@ -336,10 +336,14 @@ impl Transport for Native {
     }
 
     fn send(&self, message: &Message) -> Result<(), Error> {
+        self.send_owned(message.clone())
+    }
+
+    fn send_owned(&self, message: Message) -> Result<(), Error> {
         let len = message.len() as u64;
         // Counted before the task can write (and subtract) it.
         self.status.buffered.fetch_add(len, Ordering::SeqCst);
-        if self.commands.send(Command::Send(message.clone())).is_err() {
+        if self.commands.send(Command::Send(message)).is_err() {
             self.status.buffered.fetch_sub(len, Ordering::SeqCst);
             return Err(Error::NotOpen(self.status.state()));
         }
