@@ -6,7 +6,8 @@
 //!   `Builder::header` reaches the server; an untrusted certificate is `ConnectFailed`
 //! - heartbeat Ping frames: a server that answers pings but never sends keeps an idle
 //!   timeout from firing
-//! - dropping a socket closes it and ends its task (the peer sees the connection go)
+//! - dropping a socket closes it and ends its task (the peer sees the connection go); a
+//!   runtime shut down under a socket closes it with 1006 rather than leaving waiters
 //! - hostile URLs (random bytes and characters, odd hosts, ports, schemes) never panic:
 //!   each is `InvalidUrl` with the URL as given, or a socket that fails or opens
 //! - `Backend::Stream` is `Unsupported`, `BinaryType::Blob` changes nothing, and a socket
@@ -237,6 +238,18 @@ async fn dropping_closes_the_connection_and_ends_its_task() {
         wait_peer_connections_at_most(baseline).await;
     })
     .await;
+}
+
+#[test]
+fn runtime_shutdown_closes_the_socket_with_1006() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ws = runtime.block_on(async { connect("/echo").await });
+    let handle = ws.handle();
+    drop(runtime);
+    let event = futures::executor::block_on(handle.closed());
+    assert_eq!((event.code, event.was_clean), (1006, false));
+    assert_eq!(handle.state(), State::Closed);
+    drop(ws);
 }
 
 #[tokio::test]

@@ -387,8 +387,34 @@ fn lost(reason: String) -> CloseEvent {
     }
 }
 
+/// Reports the close event when the task ends: normally with the event it found, and
+/// with 1006 if the task is dropped first (its runtime shut down), so that nobody waits
+/// for a close event that would never come.
+struct Finish {
+    connection: Weak<Connection>,
+    status: Arc<Status>,
+    event: Option<CloseEvent>,
+}
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        let event = self.event.take().unwrap_or_else(|| lost(String::new()));
+        self.status
+            .state
+            .store(code(State::Closed), Ordering::SeqCst);
+        if let Some(connection) = self.connection.upgrade() {
+            connection.on_close(event);
+        }
+    }
+}
+
 /// The connection's task: connect, then read and write until closed.
 async fn run(start: Start, connection: Weak<Connection>, status: Arc<Status>) {
+    let mut finish = Finish {
+        connection: connection.clone(),
+        status: status.clone(),
+        event: None,
+    };
     let Start {
         target,
         protocols,
@@ -412,10 +438,7 @@ async fn run(start: Start, connection: Weak<Connection>, status: Arc<Status>) {
             }
             Err(event) => event,
         };
-    status.state.store(code(State::Closed), Ordering::SeqCst);
-    if let Some(connection) = connection.upgrade() {
-        connection.on_close(event);
-    }
+    finish.event = Some(event);
 }
 
 /// The handshake, unless a close (or the socket's drop) comes first.
