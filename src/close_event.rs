@@ -23,6 +23,7 @@ pub struct CloseEvent {
     pub was_clean: bool,
 }
 
+#[cfg(target_arch = "wasm32")]
 impl CloseEvent {
     pub(crate) fn from_event(event: &web_sys::CloseEvent) -> Self {
         CloseEvent {

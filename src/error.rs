@@ -1,5 +1,6 @@
 use std::fmt;
 
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen::JsValue;
 
 use crate::close_event::{CloseEvent, MAX_REASON_BYTES};
@@ -101,6 +102,14 @@ pub enum Error {
         /// The codec's error (its `Debug` text).
         message: String,
     },
+    /// A request header given to [`Builder::header`](crate::Builder::header) is not a
+    /// valid HTTP header name or value (native targets; checked before connecting).
+    InvalidHeader {
+        /// The header's name as given.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Any other JS exception, with its `name` and `message`.
     Js {
         /// The exception's `name`, e.g. `InvalidStateError`.
@@ -160,6 +169,7 @@ impl fmt::Display for Error {
                 write_counts(f, *messages, *bytes)?;
                 f.write_str(")")
             }
+            #[cfg(target_arch = "wasm32")]
             Error::Unsupported { feature } => {
                 write_all(f, &["not supported by this browser: ", feature])
             }
@@ -168,6 +178,11 @@ impl fmt::Display for Error {
             }
             Error::Decode { message } => write_all(f, &["message does not decode: ", message]),
             Error::Encode { message } => write_all(f, &["value does not encode: ", message]),
+            #[cfg(not(target_arch = "wasm32"))]
+            Error::Unsupported { feature } => write_all(f, &["not supported: ", feature]),
+            Error::InvalidHeader { name, message } => {
+                write_all(f, &["invalid header \"", name, "\": ", message])
+            }
             Error::Js { name, message } => write_all(f, &[name, ": ", message]),
         }
     }
@@ -186,6 +201,7 @@ fn write_counts(f: &mut fmt::Formatter<'_>, messages: usize, bytes: usize) -> fm
 
 impl std::error::Error for Error {}
 
+#[cfg(target_arch = "wasm32")]
 /// The `name` and `message` of a thrown JS value (an `Error`, a `DOMException`, or anything).
 fn js_parts(value: &JsValue) -> (String, String) {
     let field = |key: &str| {
@@ -204,6 +220,7 @@ fn js_parts(value: &JsValue) -> (String, String) {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 /// Converts an exception thrown by `send`, `close` or any other call.
 pub(crate) fn from_js(value: JsValue) -> Error {
     let (name, message) = js_parts(&value);
@@ -213,6 +230,7 @@ pub(crate) fn from_js(value: JsValue) -> Error {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 /// Converts an exception thrown by the `WebSocket` constructor. Protocols are validated
 /// before the call, so a `SyntaxError` here is about the URL.
 pub(crate) fn from_constructor(value: JsValue, url: &str) -> Error {

@@ -1,6 +1,9 @@
+#[cfg(target_arch = "wasm32")]
 use js_sys::Uint8Array;
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen::prelude::wasm_bindgen;
 
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen]
 extern "C" {
     /// The bytes of `array`, copied into wasm memory in one JS call. Bound to `Object(array)`,

@@ -15,11 +15,12 @@ mod common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::*;
 use wasm_websocket::{live_listeners, CloseCode, CloseEvent, Error, Message, State, WebSocket};
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
-#[cfg(not(wasm_ws_worker))]
+#[cfg(all(target_arch = "wasm32", not(wasm_ws_worker)))]
 wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(wasm_ws_worker)]
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -28,7 +29,7 @@ fn code(n: u16) -> CloseCode {
     CloseCode::new(n).unwrap()
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn client_close_with_code_and_reason() {
     bounded(async {
         let mut ws = connect("/echo").await;
@@ -48,7 +49,7 @@ async fn client_close_with_code_and_reason() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn server_close_with_code_and_reason() {
     bounded(async {
         let mut ws = connect("/close?code=4001&reason=server%20says%20bye").await;
@@ -62,7 +63,7 @@ async fn server_close_with_code_and_reason() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn server_close_with_reserved_code() {
     bounded(async {
         // A server may send codes a page may not (1001 going away, 1011 internal error).
@@ -76,7 +77,7 @@ async fn server_close_with_reserved_code() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn server_close_without_code_reports_1005() {
     bounded(async {
         let mut ws = connect("/close?code=none").await;
@@ -88,7 +89,7 @@ async fn server_close_without_code_reports_1005() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn abrupt_drop_is_connection_lost() {
     bounded(async {
         let mut ws = connect("/drop?delay_ms=50").await;
@@ -108,7 +109,7 @@ async fn abrupt_drop_is_connection_lost() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn messages_before_a_drop_are_delivered_first() {
     bounded(async {
         let mut ws = connect("/drop?after=3").await;
@@ -128,7 +129,7 @@ async fn messages_before_a_drop_are_delivered_first() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn clean_close_stream_is_fused() {
     bounded(async {
         let mut ws = connect("/close?code=1000").await;
@@ -140,7 +141,7 @@ async fn clean_close_stream_is_fused() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn close_twice_resolves_with_the_same_event() {
     bounded(async {
         let ws = connect("/echo").await;
@@ -156,7 +157,7 @@ async fn close_twice_resolves_with_the_same_event() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn valid_close_codes_reach_the_server() {
     bounded(async {
         for n in [1000, 3000, 3999, 4000, 4999] {
@@ -170,7 +171,7 @@ async fn valid_close_codes_reach_the_server() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn invalid_close_codes_are_refused() {
     bounded(async {
         for n in (0..1000).chain(1001..3000).chain(5000..=u16::MAX) {
@@ -183,7 +184,7 @@ async fn invalid_close_codes_are_refused() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn reason_of_123_bytes_is_sent() {
     bounded(async {
         for reason in [
@@ -200,7 +201,7 @@ async fn reason_of_123_bytes_is_sent() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn reason_over_123_bytes_is_refused_and_starts_nothing() {
     bounded(async {
         let ws = connect("/echo").await;
@@ -226,7 +227,7 @@ async fn reason_over_123_bytes_is_refused_and_starts_nothing() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn unicode_reason_round_trips() {
     bounded(async {
         let ws = connect("/echo").await;
@@ -236,7 +237,7 @@ async fn unicode_reason_round_trips() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn send_after_client_close_is_not_open() {
     bounded(async {
         let mut ws = connect("/echo").await;
@@ -260,7 +261,7 @@ async fn send_after_client_close_is_not_open() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn send_after_server_left_is_not_open() {
     bounded(async {
         let mut ws = connect("/close?code=4000&reason=gone").await;
@@ -274,7 +275,7 @@ async fn send_after_server_left_is_not_open() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn split_then_close_through_handle() {
     bounded(async {
         let ws = connect("/echo").await;
@@ -294,7 +295,7 @@ async fn split_then_close_through_handle() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn sink_close_closes_with_1000() {
     bounded(async {
         let mut ws = connect("/echo").await;
@@ -308,7 +309,7 @@ async fn sink_close_closes_with_1000() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn state_transitions_are_mirrored_at_once() {
     bounded(async {
         let mut ws = WebSocket::new(url("/echo")).unwrap();
@@ -327,7 +328,7 @@ async fn state_transitions_are_mirrored_at_once() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn many_waiters_see_the_same_close() {
     bounded(async {
         let ws = connect("/close?code=4005&reason=all&delay_ms=50").await;
@@ -340,7 +341,7 @@ async fn many_waiters_see_the_same_close() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn handle_outlives_the_socket() {
     bounded(async {
         let before = live_listeners();
@@ -358,7 +359,7 @@ async fn handle_outlives_the_socket() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn drop_releases_every_listener() {
     bounded(async {
         let before = live_listeners();
@@ -376,7 +377,7 @@ async fn drop_releases_every_listener() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn no_callback_runs_after_drop() {
     bounded(async {
         install_error_counter();
@@ -403,7 +404,7 @@ async fn no_callback_runs_after_drop() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn close_future_reports_unclean_close() {
     bounded(async {
         let ws = connect("/drop?delay_ms=50").await;

@@ -10,26 +10,31 @@
 //! - `WebSocket::new` starts in `Connecting`; its sink waits for the open
 //! - 100 sockets at once
 //! - the suite runs on a page, or in a dedicated worker with `--cfg wasm_ws_worker`
+//! - natively (same tests under tokio): relative URLs are `InvalidUrl`, a refused
+//!   handshake's reason is "HTTP 403 Forbidden", `header` validates names and values;
+//!   in browsers `header` is `Unsupported`
 
 mod common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::*;
 use wasm_websocket::{live_listeners, CloseCode, Error, Message, State, WebSocket};
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
-#[cfg(not(wasm_ws_worker))]
+#[cfg(all(target_arch = "wasm32", not(wasm_ws_worker)))]
 wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(wasm_ws_worker)]
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen_test]
 fn suite_runs_where_configured() {
     assert_eq!(in_worker(), cfg!(wasm_ws_worker));
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn connect_resolves_open_with_details() {
     bounded(async {
         let ws = connect("/echo").await;
@@ -47,7 +52,7 @@ async fn connect_resolves_open_with_details() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn http_url_maps_to_ws() {
     bounded(async {
         let mut ws = WebSocket::connect(format!("http://{PEER}/echo?x=1"))
@@ -60,6 +65,7 @@ async fn http_url_maps_to_ws() {
     .await;
 }
 
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen_test]
 async fn relative_url_resolves_against_the_page() {
     bounded(async {
@@ -70,7 +76,65 @@ async fn relative_url_resolves_against_the_page() {
     .await;
 }
 
+/// Natively there is no page to resolve against.
+#[cfg(not(target_arch = "wasm32"))]
+#[async_test]
+async fn relative_url_is_invalid_natively() {
+    bounded(async {
+        expect_invalid_url("/some/path?q=1").await;
+        expect_invalid_url("some/path").await;
+    })
+    .await;
+}
+
+/// Browsers let pages set no request headers.
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen_test]
+async fn request_headers_are_unsupported_in_browsers() {
+    bounded(async {
+        let result = WebSocket::builder(url("/echo"))
+            .header("Authorization", "Bearer x")
+            .connect()
+            .await;
+        assert!(
+            matches!(result, Err(Error::Unsupported { .. })),
+            "{result:?}"
+        );
+    })
+    .await;
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[async_test]
+async fn invalid_or_reserved_headers_are_refused_natively() {
+    bounded(async {
+        for (name, value) in [
+            ("Bad Name", "x"),
+            ("X-Ok", "line\r\nbreak"),
+            ("Sec-WebSocket-Protocol", "chat"),
+            ("host", "example.org"),
+        ] {
+            match WebSocket::builder(url("/echo"))
+                .header(name, value)
+                .connect()
+                .await
+            {
+                Err(Error::InvalidHeader { name: given, .. }) => assert_eq!(given, name),
+                other => panic!("{name}: expected InvalidHeader, got {other:?}"),
+            }
+        }
+        // A valid one connects (the wss suite checks that it is sent).
+        let ws = WebSocket::builder(url("/echo"))
+            .header("Authorization", "Bearer abc")
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(ws.state(), State::Open);
+    })
+    .await;
+}
+
+#[async_test]
 async fn server_selects_first_offered_protocol() {
     bounded(async {
         let ws = WebSocket::builder(url("/protocol"))
@@ -84,7 +148,7 @@ async fn server_selects_first_offered_protocol() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn single_protocol_is_offered() {
     bounded(async {
         let ws = WebSocket::builder(url("/protocol"))
@@ -99,7 +163,7 @@ async fn single_protocol_is_offered() {
 
 /// Engines differ here and no wrapper can hide it: Chromium fails the handshake when the
 /// server selects none of the offered subprotocols; Firefox opens with `protocol() == ""`.
-#[wasm_bindgen_test]
+#[async_test]
 async fn server_selecting_no_protocol() {
     bounded(async {
         let result = WebSocket::builder(url("/echo"))
@@ -121,7 +185,7 @@ async fn server_selecting_no_protocol() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn server_selecting_unoffered_protocol_fails_connection() {
     bounded(async {
         let result = WebSocket::builder(url("/protocol?pick=other"))
@@ -151,7 +215,7 @@ async fn expect_invalid_url(given: &str) {
     assert_eq!(live_listeners(), before);
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn invalid_url_bad_scheme() {
     bounded(async {
         expect_invalid_url(&format!("ftp://{PEER}/echo")).await;
@@ -162,7 +226,7 @@ async fn invalid_url_bad_scheme() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn invalid_url_with_fragment() {
     bounded(async {
         expect_invalid_url(&format!("ws://{PEER}/echo#fragment")).await;
@@ -171,7 +235,7 @@ async fn invalid_url_with_fragment() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn invalid_url_unparsable() {
     bounded(async {
         expect_invalid_url("ws://[::1").await;
@@ -181,7 +245,7 @@ async fn invalid_url_unparsable() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn invalid_url_through_new_and_builder() {
     bounded(async {
         assert!(matches!(
@@ -212,7 +276,7 @@ async fn expect_invalid_protocol(list: &[&str], offender: &str) {
     assert_eq!(live_listeners(), before);
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn invalid_protocol_tokens() {
     bounded(async {
         expect_invalid_protocol(&[""], "").await;
@@ -226,7 +290,7 @@ async fn invalid_protocol_tokens() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn duplicate_protocols_rejected() {
     bounded(async {
         expect_invalid_protocol(&["chat", "chat"], "chat").await;
@@ -236,7 +300,7 @@ async fn duplicate_protocols_rejected() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn protocol_validated_before_url() {
     bounded(async {
         let result = WebSocket::builder("ftp://nowhere")
@@ -257,7 +321,7 @@ fn assert_failed_1006(result: Result<WebSocket, Error>) {
     }
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn refused_port_fails_with_1006() {
     bounded(async {
         let before = live_listeners();
@@ -267,15 +331,20 @@ async fn refused_port_fails_with_1006() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn refused_handshake_fails_with_1006() {
     bounded(async {
-        assert_failed_1006(WebSocket::connect(url("/refuse")).await);
+        let result = WebSocket::connect(url("/refuse")).await;
+        // Natively the reason says what happened; browsers say nothing.
+        if let (true, Err(Error::ConnectFailed(event))) = (NATIVE, &result) {
+            assert_eq!(event.reason, "HTTP 403 Forbidden");
+        }
+        assert_failed_1006(result);
     })
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn unknown_route_fails_with_1006() {
     bounded(async {
         assert_failed_1006(WebSocket::connect(url("/no-such-route")).await);
@@ -283,7 +352,7 @@ async fn unknown_route_fails_with_1006() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn connect_timeout_fires_and_releases() {
     bounded(async {
         let before = live_listeners();
@@ -297,7 +366,7 @@ async fn connect_timeout_fires_and_releases() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn connect_timeout_not_reached() {
     bounded(async {
         let mut ws = WebSocket::builder(url("/echo"))
@@ -311,7 +380,7 @@ async fn connect_timeout_not_reached() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn dropping_pending_connect_releases_everything() {
     bounded(async {
         let before = live_listeners();
@@ -324,7 +393,7 @@ async fn dropping_pending_connect_releases_everything() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn new_socket_starts_connecting_and_sink_waits_for_open() {
     bounded(async {
         let mut ws = WebSocket::new(url("/echo")).unwrap();
@@ -339,7 +408,7 @@ async fn new_socket_starts_connecting_and_sink_waits_for_open() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn never_opened_socket_stream_ends_with_connect_failed() {
     bounded(async {
         let mut ws = WebSocket::new(url("/refuse")).unwrap();
@@ -357,7 +426,7 @@ async fn never_opened_socket_stream_ends_with_connect_failed() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn close_while_connecting() {
     bounded(async {
         let ws = WebSocket::new(url("/hang")).unwrap();
@@ -372,7 +441,7 @@ async fn close_while_connecting() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn hundred_sockets_at_once() {
     within(60, async {
         let before = live_listeners();

@@ -12,18 +12,19 @@ mod common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::*;
 use wasm_websocket::{CloseCode, Error, Message, State, WebSocket};
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
-#[cfg(not(wasm_ws_worker))]
+#[cfg(all(target_arch = "wasm32", not(wasm_ws_worker)))]
 wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(wasm_ws_worker)]
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 const MIB: usize = 1 << 20;
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn flush_drains_to_zero() {
     bounded(async {
         let mut ws = connect("/echo").await;
@@ -42,7 +43,7 @@ async fn flush_drains_to_zero() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn high_water_mark_bounds_the_buffer() {
     within(90, async {
         let mark = MIB;
@@ -88,7 +89,7 @@ async fn high_water_mark_bounds_the_buffer() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn close_wakes_a_waiting_sender_with_not_open() {
     within(90, async {
         let mut ws = WebSocket::builder(url("/noread"))
@@ -125,7 +126,7 @@ async fn close_wakes_a_waiting_sender_with_not_open() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn flush_fails_when_closed_with_data_buffered() {
     within(90, async {
         let mut ws = WebSocket::builder(url("/noread"))
@@ -148,7 +149,7 @@ async fn flush_fails_when_closed_with_data_buffered() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn zero_high_water_mark_still_sends() {
     bounded(async {
         let mut ws = WebSocket::builder(url("/echo"))
@@ -167,7 +168,7 @@ async fn zero_high_water_mark_still_sends() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn ping_pong_with_send_await() {
     bounded(async {
         let mut ws = connect("/echo").await;
@@ -185,7 +186,7 @@ async fn ping_pong_with_send_await() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn a_stalled_sender_does_not_hold_back_other_sockets() {
     // Every socket of a thread shares one drain watcher: senders on 20 echo sockets, all
     // waiting for their buffers at once, are each woken while a sender on a socket whose

@@ -16,6 +16,8 @@
 //! - the close oracles' raw sockets use a blocked port (1): the browser checks the
 //!   arguments synchronously and opens no connection, so thousands of them use up nothing
 //! - WebKit cuts a close reason at its first NUL character (pinned; documented in README)
+// Browser-only.
+#![cfg(target_arch = "wasm32")]
 
 mod common;
 

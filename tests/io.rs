@@ -29,6 +29,7 @@ use asynchronous_codec::{Bytes, Framed, FramedRead, LengthCodec, LinesCodec};
 use common::*;
 use futures::io::IoSlice;
 use futures::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, SinkExt, StreamExt};
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::*;
 use wasm_websocket::{
     BinaryType, ByteStream, CloseCode, Error, Message, State, TextPolicy, WebSocket,
@@ -36,7 +37,7 @@ use wasm_websocket::{
 };
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
-#[cfg(not(wasm_ws_worker))]
+#[cfg(all(target_arch = "wasm32", not(wasm_ws_worker)))]
 wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(wasm_ws_worker)]
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -109,7 +110,7 @@ async fn round_trip(io: ByteStream, data: &[u8]) {
     assert_eq!(io.read(&mut [0; 16]).await.unwrap(), 0);
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn ten_megabytes_round_trip_while_reading_and_writing() {
     within(120, async {
         let data = pattern(10_000_000, 42);
@@ -118,7 +119,7 @@ async fn ten_megabytes_round_trip_while_reading_and_writing() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn blob_messages_round_trip_in_order() {
     within(60, async {
         let ws = WebSocket::builder(url("/echo"))
@@ -131,7 +132,7 @@ async fn blob_messages_round_trip_in_order() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn lines_codec_reads_lines_spanning_messages() {
     bounded(async {
         let mut io = connect("/echo").await.into_io();
@@ -172,7 +173,7 @@ async fn lines_codec_reads_lines_spanning_messages() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn length_codec_frames_reassemble_across_messages() {
     within(60, async {
         let io = connect("/echo").await.into_io();
@@ -208,7 +209,7 @@ async fn length_codec_frames_reassemble_across_messages() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn partial_reads_leave_the_rest_for_the_next_read() {
     bounded(async {
         let mut io = connect("/echo").await.into_io();
@@ -237,7 +238,7 @@ async fn partial_reads_leave_the_rest_for_the_next_read() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn read_buffers_smaller_than_a_message() {
     bounded(async {
         let mut io = connect("/echo").await.into_io();
@@ -279,7 +280,7 @@ async fn read_buffers_smaller_than_a_message() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn writes_are_single_messages_and_empty_writes_send_nothing() {
     bounded(async {
         let mut io = connect("/count").await.into_io();
@@ -312,7 +313,7 @@ async fn writes_are_single_messages_and_empty_writes_send_nothing() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn writes_respect_the_high_water_mark() {
     within(90, async {
         let mark = 256 * 1024;
@@ -354,7 +355,7 @@ async fn writes_respect_the_high_water_mark() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn write_after_close_is_broken_pipe() {
     bounded(async {
         // Our own close.
@@ -398,7 +399,7 @@ async fn write_after_close_is_broken_pipe() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn read_after_unclean_close_is_connection_aborted() {
     bounded(async {
         let mut io = connect("/drop?after=2").await.into_io();
@@ -440,7 +441,7 @@ async fn read_after_unclean_close_is_connection_aborted() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn clean_close_is_end_of_stream() {
     bounded(async {
         for (path, code) in [
@@ -473,7 +474,7 @@ async fn clean_close_is_end_of_stream() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn text_as_bytes_is_the_default() {
     bounded(async {
         let mut io = connect("/flood?n=50&size=20&kind=text").await.into_io();
@@ -505,7 +506,7 @@ async fn text_as_bytes_is_the_default() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn text_can_be_skipped() {
     bounded(async {
         let mut io = io_for("/flood?n=50&size=20&kind=mixed", TextPolicy::Skip).await;
@@ -525,7 +526,7 @@ async fn text_can_be_skipped() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn text_can_be_refused() {
     bounded(async {
         let mut io = io_for("/flood?n=4&size=20&kind=mixed", TextPolicy::Error).await;

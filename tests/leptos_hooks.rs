@@ -13,6 +13,8 @@
 //! - a refused server with `reconnect_limit(Some(1))`: one `on_error` per attempt (the
 //!   final error is not repeated), then `Closed`
 //! - a dropped connection reconnects: `on_close` with an unclean 1006, then `on_open` again
+// Browser-only.
+#![cfg(target_arch = "wasm32")]
 #![cfg(feature = "leptos")]
 
 mod common;

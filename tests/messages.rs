@@ -11,11 +11,12 @@ mod common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::*;
 use wasm_websocket::{BinaryType, Message, WebSocket};
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
-#[cfg(not(wasm_ws_worker))]
+#[cfg(all(target_arch = "wasm32", not(wasm_ws_worker)))]
 wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(wasm_ws_worker)]
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -35,12 +36,12 @@ async fn echo(binary_type: BinaryType, message: Message) {
     assert!(back == message, "echo differs ({} bytes)", message.len());
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn text_round_trip() {
     bounded(echo(BinaryType::ArrayBuffer, "hello, peer".into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn text_non_bmp_unicode() {
     bounded(echo(
         BinaryType::ArrayBuffer,
@@ -49,27 +50,27 @@ async fn text_non_bmp_unicode() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn text_empty() {
     bounded(echo(BinaryType::ArrayBuffer, "".into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn text_large() {
     bounded(echo(BinaryType::ArrayBuffer, "é🦀x".repeat(100_000).into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn binary_empty() {
     bounded(echo(BinaryType::ArrayBuffer, Vec::new().into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn binary_empty_blob() {
     bounded(echo(BinaryType::Blob, Vec::new().into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn binary_every_byte_value() {
     bounded(echo(
         BinaryType::ArrayBuffer,
@@ -81,27 +82,27 @@ async fn binary_every_byte_value() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn binary_64k() {
     bounded(echo(BinaryType::ArrayBuffer, pattern(64 * 1024, 1).into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn binary_64k_blob() {
     bounded(echo(BinaryType::Blob, pattern(64 * 1024, 2).into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn binary_1mib() {
     bounded(echo(BinaryType::ArrayBuffer, pattern(1 << 20, 3).into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn binary_1mib_blob() {
     bounded(echo(BinaryType::Blob, pattern(1 << 20, 4).into())).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn echo_preserves_types_in_order() {
     bounded(async {
         for binary_type in [BinaryType::ArrayBuffer, BinaryType::Blob] {
@@ -175,12 +176,12 @@ async fn interleave(binary_type: BinaryType) {
     );
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn interleaved_order_arraybuffer() {
     bounded(interleave(BinaryType::ArrayBuffer)).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn interleaved_order_blob() {
     bounded(interleave(BinaryType::Blob)).await;
 }
@@ -209,32 +210,32 @@ async fn flood(binary_type: BinaryType, kind: &str, n: u32, size: usize) {
     assert!(ws.closed().await.was_clean);
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn flood_10000_binary_arraybuffer() {
     bounded(flood(BinaryType::ArrayBuffer, "binary", 10_000, 16)).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn flood_10000_binary_blob() {
     bounded(flood(BinaryType::Blob, "binary", 10_000, 16)).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn flood_10000_text() {
     bounded(flood(BinaryType::ArrayBuffer, "text", 10_000, 16)).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn flood_10000_mixed_blob() {
     bounded(flood(BinaryType::Blob, "mixed", 10_000, 24)).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn flood_large_mixed_blob() {
     bounded(flood(BinaryType::Blob, "mixed", 40, 300_000)).await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn pipelined_send_all_echoes_in_order() {
     bounded(async {
         let mut ws = connect("/echo").await;
@@ -258,7 +259,7 @@ async fn pipelined_send_all_echoes_in_order() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn split_halves_work_concurrently() {
     bounded(async {
         let ws = connect("/echo").await;

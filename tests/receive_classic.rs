@@ -9,6 +9,9 @@
 //!   before it is copied: wasm memory does not grow by its size, and the stream ends with
 //!   `ReceiveQueueFull` counting it
 
+// Browser-only.
+#![cfg(target_arch = "wasm32")]
+
 mod common;
 
 use common::*;

@@ -7,6 +7,8 @@
 //!   idle timeout ends the stream
 //! - where the browser lacks `WebSocketStream` (Firefox): `Backend::Stream` fails with
 //!   `Unsupported`, and `Backend::Auto` falls back to the classic socket
+// Browser-only.
+#![cfg(target_arch = "wasm32")]
 
 mod common;
 

@@ -34,6 +34,8 @@
 //!   to retry (the wait is skipped), and after `GaveUp` (it comes back, the stream goes
 //!   on); refused once the stream has ended or a close was asked for
 //! - the suite runs on a page, or in a dedicated worker with `--cfg wasm_ws_worker`
+// Browser-only (the reconnecting socket is not native yet).
+#![cfg(target_arch = "wasm32")]
 
 mod common;
 

@@ -33,6 +33,8 @@
 //!
 //! Each test prints one `SOAK {...}` line (flat JSON) with its figures; `cargo xtask soak`
 //! collects them.
+// Browser-only.
+#![cfg(target_arch = "wasm32")]
 
 mod common;
 

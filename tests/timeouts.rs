@@ -14,21 +14,26 @@ use std::time::Duration;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
-use gloo_timers::future::TimeoutFuture;
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::*;
 use wasm_websocket::{live_listeners, Error, Message, State, WebSocket};
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
-#[cfg(not(wasm_ws_worker))]
+#[cfg(all(target_arch = "wasm32", not(wasm_ws_worker)))]
 wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(wasm_ws_worker)]
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 fn now_ms() -> f64 {
-    js_sys::Date::now()
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Date::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    return std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn heartbeat_is_sent_after_quiet_and_repeats() {
     bounded(async {
         let mut ws = WebSocket::builder(url("/echo"))
@@ -48,7 +53,7 @@ async fn heartbeat_is_sent_after_quiet_and_repeats() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn no_heartbeat_while_sending() {
     bounded(async {
         let mut ws = WebSocket::builder(url("/echo"))
@@ -61,7 +66,7 @@ async fn no_heartbeat_while_sending() {
             .unwrap();
         for i in 0..25u32 {
             ws.send(Message::Text(i.to_string())).await.unwrap();
-            TimeoutFuture::new(20).await;
+            sleep_ms(20).await;
         }
         for i in 0..25u32 {
             assert_eq!(next_message(&mut ws).await, Message::Text(i.to_string()));
@@ -70,7 +75,7 @@ async fn no_heartbeat_while_sending() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn idle_timeout_ends_the_stream_after_received_messages() {
     bounded(async {
         let before = live_listeners();
@@ -102,7 +107,7 @@ async fn idle_timeout_ends_the_stream_after_received_messages() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn echoed_heartbeats_keep_the_connection_alive() {
     bounded(async {
         let mut ws = WebSocket::builder(url("/echo"))
@@ -120,7 +125,7 @@ async fn echoed_heartbeats_keep_the_connection_alive() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn keepalive_timer_released_on_drop() {
     bounded(async {
         let before = live_listeners();
@@ -138,7 +143,7 @@ async fn keepalive_timer_released_on_drop() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn durations_under_a_millisecond_are_invalid_options() {
     let before = live_listeners();
     let zero = Duration::ZERO;

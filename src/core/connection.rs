@@ -5,8 +5,6 @@
 //! The transport's callbacks hold only a `Weak` to the connection, so there is no
 //! reference cycle, and dropping the last owner frees it all.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
 use std::task::{ready, Context, Poll, Waker};
 
 use super::keepalive::{Activity, Due, KeepaliveConfig};
@@ -17,6 +15,7 @@ use crate::error::Error;
 use crate::listeners::LiveToken;
 use crate::message::{BinaryType, Message};
 use crate::state::State;
+use crate::sync::{Counter, Lock, MaybeSend, Shared, Weak};
 use crate::timer::Timer;
 use crate::waker::{store_waker, wake};
 
@@ -27,7 +26,7 @@ pub const QUEUE_FULL_CODE: u16 = 4009;
 /// Starts the keepalive timer of an open connection. A function pointer that only the
 /// builder methods needing the timer store, so a program that never calls them links
 /// none of the timer code.
-pub(crate) type StartKeepalive = fn(&Rc<Connection>) -> Keepalive;
+pub(crate) type StartKeepalive = fn(&Shared<Connection>) -> Keepalive;
 
 /// The timer that ticks [`Activity`]; dropping it stops the ticks.
 pub(crate) struct Keepalive {
@@ -36,8 +35,8 @@ pub(crate) struct Keepalive {
 }
 
 /// The [`StartKeepalive`] the builder stores.
-pub(crate) fn start_keepalive(connection: &Rc<Connection>) -> Keepalive {
-    let weak = Rc::downgrade(connection);
+pub(crate) fn start_keepalive(connection: &Shared<Connection>) -> Keepalive {
+    let weak = Shared::downgrade(connection);
     let timer = Timer::every(connection.config.keepalive.tick_millis(), move || {
         if let Some(connection) = weak.upgrade() {
             connection.keepalive_tick();
@@ -91,7 +90,8 @@ struct Inner {
 /// What the core needs from whatever carries a connection. The core never names a
 /// concrete transport; a transport reports what happens through the connection's `on_*`
 /// methods.
-pub(crate) trait Transport {
+/// `MaybeSend`: natively a connection (and so its transport) is shared across threads.
+pub(crate) trait Transport: MaybeSend {
     /// Starts reporting to `connection` (its `on_*` methods); called once, right after
     /// the connection is created.
     fn attach(&self, connection: &Weak<Connection>);
@@ -105,6 +105,9 @@ pub(crate) trait Transport {
     fn buffered_amount(&self) -> u64;
     /// Sends one message; called only while the state is `Open`.
     fn send(&self, message: &Message) -> Result<(), Error>;
+    /// `send` for a message the caller gives away (natively: no copy).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn send_owned(&self, message: Message) -> Result<(), Error>;
     /// Starts the closing handshake.
     fn close(&self, code: u16, reason: &str) -> Result<(), Error>;
     /// A transport that reads only on demand (flow control) yields its next message here;
@@ -118,6 +121,8 @@ pub(crate) trait Transport {
     fn reading(&self) -> bool {
         true
     }
+    /// Sends a Ping frame where the platform can (natively); browsers cannot.
+    fn ping(&self) {}
     /// Makes sure [`Connection::check_drained`] runs when `buffered_amount` may have
     /// fallen.
     fn watch_drain(&self, connection: &Weak<Connection>);
@@ -128,28 +133,28 @@ pub(crate) trait Transport {
 
 pub(crate) struct Connection {
     transport: Box<dyn Transport>,
-    inner: RefCell<Inner>,
+    inner: Lock<Inner>,
     config: Config,
-    keepalive: RefCell<Option<Keepalive>>,
+    keepalive: Lock<Option<Keepalive>>,
     /// An upper bound of `buffered_amount`: the value last read plus the bytes sent since
     /// (only our own sends make it grow, synchronously, by their UTF-8 or byte length).
     /// While it is under the high-water mark, `poll_ready` needs no read of the transport.
-    buffered_bound: Cell<u64>,
+    buffered_bound: Counter,
 }
 
 impl Connection {
-    pub(crate) fn new(transport: Box<dyn Transport>, config: Config) -> Rc<Self> {
-        let connection = Rc::new(Connection {
+    pub(crate) fn new(transport: Box<dyn Transport>, config: Config) -> Shared<Self> {
+        let connection = Shared::new(Connection {
             transport,
-            inner: RefCell::new(Inner {
+            inner: Lock::new(Inner {
                 queue: ReceiveQueue::bounded(config.max_queued),
                 ..Inner::default()
             }),
             config,
-            keepalive: RefCell::new(None),
-            buffered_bound: Cell::new(0),
+            keepalive: Lock::new(None),
+            buffered_bound: Counter::default(),
         });
-        connection.transport.attach(&Rc::downgrade(&connection));
+        connection.transport.attach(&Shared::downgrade(&connection));
         connection
     }
 
@@ -158,7 +163,7 @@ impl Connection {
     /// with that error after what was queued.
     fn receive(&self, queue_it: impl FnOnce(&mut ReceiveQueue) -> Result<(), Error>) {
         let (overflowed, waker) = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             if inner.overflow.is_some() {
                 // Already closing for overflow; the browser may still deliver a few.
                 return;
@@ -214,13 +219,13 @@ impl Connection {
 
     /// Messages received and not yet taken.
     pub(crate) fn queued(&self) -> usize {
-        self.inner.borrow().queue.len()
+        self.inner.lock().queue.len()
     }
 
     // Receiving.
 
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.inner.lock();
         if let Some(item) = ready!(inner.queue.poll_pop(cx)) {
             return Poll::Ready(Next::Item(item));
         }
@@ -257,13 +262,22 @@ impl Connection {
 
     // Sending.
 
-    pub(crate) fn poll_ready(self: &Rc<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    pub(crate) fn poll_ready(self: &Shared<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         match self.state() {
             // The state and `buffered_amount` only change between tasks, so the state
             // read here still holds when the level is reached within this same poll.
             State::Open => self.poll_drained(self.config.high_water_mark, cx).map(Ok),
             State::Connecting => {
-                store_waker(&mut self.inner.borrow_mut().sink_waker, cx.waker());
+                let mut inner = self.inner.lock();
+                // Natively the open (or close) may have come from another thread since
+                // the state was read: poll again rather than wait for it.
+                #[cfg(not(target_arch = "wasm32"))]
+                if inner.opened || inner.closed.is_some() {
+                    drop(inner);
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                store_waker(&mut inner.sink_waker, cx.waker());
                 Poll::Pending
             }
             state => Poll::Ready(Err(Error::NotOpen(state))),
@@ -281,11 +295,31 @@ impl Connection {
                 .get()
                 .saturating_add(message.len() as u64),
         );
-        self.inner.borrow_mut().activity.sent += 1;
+        self.inner.lock().activity.sent += 1;
         Ok(())
     }
 
-    pub(crate) fn poll_flush(self: &Rc<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    /// `send` for a message the caller gives away (natively the transport takes it
+    /// without a copy).
+    pub(crate) fn send_owned(&self, message: Message) -> Result<(), Error> {
+        #[cfg(target_arch = "wasm32")]
+        return self.send(&message);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            match self.state() {
+                State::Open => {}
+                state => return Err(Error::NotOpen(state)),
+            }
+            let len = message.len() as u64;
+            self.transport.send_owned(message)?;
+            self.buffered_bound
+                .set(self.buffered_bound.get().saturating_add(len));
+            self.inner.lock().activity.sent += 1;
+            Ok(())
+        }
+    }
+
+    pub(crate) fn poll_flush(self: &Shared<Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if self.buffered_now() == 0 {
             return Poll::Ready(Ok(()));
         }
@@ -299,7 +333,7 @@ impl Connection {
     }
 
     /// Waits until `buffered_amount` is at most `target`.
-    fn poll_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_drained(self: &Shared<Self>, target: u64, cx: &mut Context<'_>) -> Poll<()> {
         if self.buffered_bound.get() <= target || self.buffered_now() <= target {
             return Poll::Ready(());
         }
@@ -309,9 +343,9 @@ impl Connection {
 
     /// Has the sender woken once `buffered_amount` is at most `target`, which the caller
     /// has just read to be above it (it cannot change within the same task).
-    fn wait_drained(self: &Rc<Self>, target: u64, cx: &mut Context<'_>) {
+    fn wait_drained(self: &Shared<Self>, target: u64, cx: &mut Context<'_>) {
         {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             store_waker(&mut inner.sink_waker, cx.waker());
             if let Some(current) = inner.drain_target {
                 // Already watched; a lower level is checked from now on.
@@ -320,14 +354,14 @@ impl Connection {
             }
             inner.drain_target = Some(target);
         }
-        self.transport.watch_drain(&Rc::downgrade(self));
+        self.transport.watch_drain(&Shared::downgrade(self));
     }
 
     // Opening and closing.
 
     /// Resolves once open, or with why it never will be.
     pub(crate) fn poll_open(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.inner.lock();
         if inner.opened {
             Poll::Ready(Ok(()))
         } else if let Some(event) = &inner.closed {
@@ -343,7 +377,7 @@ impl Connection {
     /// The connect timeout elapsed.
     pub(crate) fn time_out(&self) {
         let waker = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             inner.timed_out = true;
             inner.open_waker.take()
         };
@@ -357,7 +391,7 @@ impl Connection {
             self.transport.close(code.get(), reason)?;
             // A sender waiting for the open or for a drain must now fail with `NotOpen`.
             let waker = {
-                let mut inner = self.inner.borrow_mut();
+                let mut inner = self.inner.lock();
                 inner.drain_target = None;
                 inner.sink_waker.take()
             };
@@ -367,7 +401,7 @@ impl Connection {
     }
 
     pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.inner.lock();
         if let Some(event) = &inner.closed {
             return Poll::Ready(event.clone());
         }
@@ -384,12 +418,12 @@ impl Connection {
         if matches!(self.state(), State::Connecting | State::Open) {
             let _ = self.transport.close(CloseCode::NORMAL.get(), "");
         }
-        let keep_close = others && self.inner.borrow().closed.is_none();
+        let keep_close = others && self.inner.lock().closed.is_none();
         self.transport.release(keep_close);
-        let keepalive = self.keepalive.borrow_mut().take();
+        let keepalive = self.keepalive.lock().take();
         drop(keepalive);
         let queue = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             inner.recv_waker = None;
             inner.sink_waker = None;
             inner.open_waker = None;
@@ -402,7 +436,7 @@ impl Connection {
     /// One keepalive tick (see `keepalive.rs`).
     fn keepalive_tick(&self) {
         let due = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             if !self.transport.reading() {
                 // Nobody asks for data, so none can arrive: not idle.
                 inner.activity.received += 1;
@@ -418,16 +452,18 @@ impl Connection {
                         // that follows tells the story.
                         let _ = self.send(message);
                     }
+                    // Natively also a Ping frame, whose Pong counts as received.
+                    self.transport.ping();
                 }
             }
             Due::Idle => {
                 let waker = {
-                    let mut inner = self.inner.borrow_mut();
+                    let mut inner = self.inner.lock();
                     inner.idle = true;
                     inner.recv_waker.take()
                 };
                 // Dropping the timer from its own callback is allowed (see `timer.rs`).
-                let keepalive = self.keepalive.borrow_mut().take();
+                let keepalive = self.keepalive.lock().take();
                 drop(keepalive);
                 let _ = self.start_close(CloseCode::NORMAL, "idle timeout");
                 wake(waker);
@@ -439,14 +475,15 @@ impl Connection {
 /// What the transport reports, in the order it happens.
 impl Connection {
     /// The connection is open.
-    pub(crate) fn on_open(self: &Rc<Self>) {
+    pub(crate) fn on_open(self: &Shared<Self>) {
         if let Some(start) = self.config.start_keepalive {
             if self.config.keepalive.is_active() {
-                *self.keepalive.borrow_mut() = Some(start(self));
+                let keepalive = start(self);
+                *self.keepalive.lock() = Some(keepalive);
             }
         }
         let (sink, open, recv) = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             inner.opened = true;
             (
                 inner.sink_waker.take(),
@@ -466,19 +503,27 @@ impl Connection {
 
     /// A message of `size` bytes arrived that alone passes the receive queue's byte
     /// limit (which the transport is given when created), and was refused uncopied.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn on_refused(&self, size: usize) {
         self.receive(|queue| Err(queue.refused(size)));
     }
 
+    /// Something other than a message came in (a Pong frame natively): the idle timeout
+    /// counts it as received.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn on_activity(&self) {
+        self.inner.lock().activity.received += 1;
+    }
+
     /// The connection has closed; later reports are ignored.
     pub(crate) fn on_close(&self, event: CloseEvent) {
-        if self.inner.borrow().closed.is_some() {
+        if self.inner.lock().closed.is_some() {
             return;
         }
-        let keepalive = self.keepalive.borrow_mut().take();
+        let keepalive = self.keepalive.lock().take();
         drop(keepalive);
         let wakers = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             inner.closed = Some(event);
             let mut wakers = std::mem::take(&mut inner.close_wakers);
             wakers.extend(inner.recv_waker.take());
@@ -493,7 +538,7 @@ impl Connection {
     /// reached (or the connection is no longer open). Returns whether it no longer waits.
     pub(crate) fn check_drained(&self) -> bool {
         let waker = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.inner.lock();
             let reached = match inner.drain_target {
                 None => true,
                 Some(target) => {

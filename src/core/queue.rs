@@ -10,12 +10,17 @@ use crate::error::Error;
 use crate::message::Message;
 
 /// A message still being read (a `Blob`); everything behind it waits, so order is kept.
+#[cfg(target_arch = "wasm32")]
 pub(crate) type PendingRead = Pin<Box<dyn Future<Output = Result<Message, Error>>>>;
+/// Natively nothing is read asynchronously, but the queue must be `Send`.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type PendingRead = Pin<Box<dyn Future<Output = Result<Message, Error>> + Send>>;
 
 /// A received item.
 pub(crate) enum Incoming {
     Ready(Result<Message, Error>),
-    /// A read in progress, and the size of what it reads.
+    /// A read in progress, and the size of what it reads (browsers' Blobs only).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     Pending(PendingRead, usize),
 }
 
@@ -62,6 +67,7 @@ impl ReceiveQueue {
     }
 
     /// The error for a refused message of `size` bytes, counted as if it were queued.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn refused(&self, size: usize) -> Error {
         Error::ReceiveQueueFull {
             messages: self.items.len().saturating_add(1),
@@ -173,13 +179,27 @@ mod tests {
     }
 
     /// A read that completes when the test says so.
-    fn futures_channel_like() -> (std::rc::Rc<std::cell::Cell<Option<Message>>>, PendingRead) {
-        let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    fn futures_channel_like() -> (Slot, PendingRead) {
+        let slot = Slot::default();
         let read = slot.clone();
         let future = std::future::poll_fn(move |_| match read.take() {
             Some(message) => Poll::Ready(Ok(message)),
             None => Poll::Pending,
         });
         (slot, Box::pin(future))
+    }
+
+    /// A message slot the test and the read share (`Send`, as the native queue needs).
+    #[derive(Clone, Default)]
+    struct Slot(std::sync::Arc<std::sync::Mutex<Option<Message>>>);
+
+    impl Slot {
+        fn set(&self, message: Option<Message>) {
+            *self.0.lock().unwrap() = message;
+        }
+
+        fn take(&self) -> Option<Message> {
+            self.0.lock().unwrap().take()
+        }
     }
 }

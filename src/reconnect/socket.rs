@@ -226,8 +226,10 @@ impl ReconnectingWebSocket {
     /// The errors of the first attempt that retrying cannot fix, which the browser
     /// reports at once: [`Error::InvalidProtocol`], [`Error::InvalidUrl`],
     /// [`Error::Security`], [`Error::Unsupported`], [`Error::Js`]. Failures to connect
-    /// ([`Error::ConnectFailed`], [`Error::Timeout`]) are retried instead.
+    /// ([`Error::ConnectFailed`], [`Error::Timeout`]) are retried instead. Outside wasm32
+    /// the reconnecting socket is not available yet: [`Error::Unsupported`].
     pub fn new(mut builder: Builder, policy: ReconnectPolicy) -> Result<Self, Error> {
+        native_unsupported()?;
         // The driver sends the heartbeat itself, so that its bytes are accounted for; the
         // socket's own timer then runs only if an idle timeout needs it.
         let heartbeat = builder.keepalive.take_heartbeat();
@@ -290,6 +292,7 @@ impl ReconnectingWebSocket {
     /// Runs a first step (to learn the errors the browser reports at once), then spawns
     /// the driver.
     fn start(machine: Machine, io: Io) -> Result<Self, Error> {
+        native_unsupported()?;
         let shared = Rc::new(Shared::new(machine, io));
         let driver = Driver(shared.clone());
         {
@@ -773,5 +776,17 @@ impl Future for ReconnectCloseFuture {
             return Poll::Ready(Err(error.clone()));
         }
         poll_end(&this.shared, cx).map(Ok)
+    }
+}
+
+/// The reconnecting socket's driver runs on the browser's event loop only, for now: outside
+/// wasm32 creating one is a typed error, not a panic.
+fn native_unsupported() -> Result<(), Error> {
+    if cfg!(target_arch = "wasm32") {
+        Ok(())
+    } else {
+        Err(Error::Unsupported {
+            feature: "ReconnectingWebSocket outside the browser (not yet)".into(),
+        })
     }
 }

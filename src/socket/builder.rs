@@ -7,8 +7,16 @@ use crate::core::keepalive::KeepaliveConfig;
 use crate::error::Error;
 use crate::message::{BinaryType, Message};
 use crate::timer::whole_millis;
+#[cfg(target_arch = "wasm32")]
 use crate::transport::classic::{self, Classic, ReadBlob, Refuse};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::transport::native::Native;
+#[cfg(target_arch = "wasm32")]
 use crate::transport::stream::StreamSupport;
+
+/// Natively there is no `WebSocketStream` to support.
+#[cfg(not(target_arch = "wasm32"))]
+type StreamSupport = std::convert::Infallible;
 
 /// A check of the builder's settings, run when connecting.
 type Check = fn(&Builder) -> Result<(), Error>;
@@ -20,6 +28,9 @@ pub const DEFAULT_HIGH_WATER_MARK: usize = 1 << 20;
 ///
 /// Both give the same API and behaviour (messages, close codes and reasons, errors). What
 /// differs is receive flow control, and the few points listed here.
+///
+/// Natively (outside wasm32) there is one transport, tokio-tungstenite: `Classic` and
+/// `Auto` pick it, and `Stream` makes connecting fail with [`Error::Unsupported`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Backend {
     /// The classic event-based
@@ -72,9 +83,27 @@ fn default_backend() -> DefaultBackend {
 /// The `WebSocketStream` entry points are reachable only from here, so a program that never
 /// asks for that backend links none of its code.
 fn stream_support(backend: Backend) -> Option<StreamSupport> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = backend;
+        None
+    }
+    #[cfg(target_arch = "wasm32")]
     match backend {
         Backend::Classic => None,
         Backend::Stream | Backend::Auto => Some(crate::transport::stream::SUPPORT),
+    }
+}
+
+/// Request headers; `Debug` shows their names only, as values often hold credentials.
+#[derive(Clone, Default)]
+pub(crate) struct Headers(pub(crate) Vec<(String, String)>);
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
     }
 }
 
@@ -107,9 +136,16 @@ pub struct Builder {
     start_keepalive: Option<StartKeepalive>,
     pub(crate) backend: Option<(Backend, Option<StreamSupport>)>,
     pub(crate) max_queued: Option<(usize, usize)>,
+    /// Request headers (native targets only; browsers allow none).
+    pub(crate) headers: Headers,
+    /// Root certificates (DER) trusted besides the webpki roots, natively.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) root_certificates: Vec<Vec<u8>>,
     /// Set with [`BinaryType::Blob`] only (see [`ReadBlob`]).
+    #[cfg(target_arch = "wasm32")]
     read_blob: Option<ReadBlob>,
     /// Set by `max_queued` only (see [`Refuse`]).
+    #[cfg(target_arch = "wasm32")]
     refuse: Option<Refuse>,
     /// Set by the methods taking a duration, so that programs that set none link no
     /// check of them.
@@ -130,7 +166,12 @@ impl Builder {
             start_keepalive: None,
             backend: None,
             max_queued: None,
+            headers: Headers::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            root_certificates: Vec::new(),
+            #[cfg(target_arch = "wasm32")]
             read_blob: None,
+            #[cfg(target_arch = "wasm32")]
             refuse: None,
             check_durations: None,
             #[cfg(feature = "io")]
@@ -154,12 +195,16 @@ impl Builder {
     }
 
     /// How the browser delivers binary messages; [`BinaryType::ArrayBuffer`] by default.
+    /// Natively it changes nothing but what [`WebSocket::binary_type`] reports.
     pub fn binary_type(mut self, binary_type: BinaryType) -> Self {
         self.binary_type = binary_type;
-        self.read_blob = match binary_type {
-            BinaryType::Blob => Some(classic::read_blob),
-            BinaryType::ArrayBuffer => None,
-        };
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.read_blob = match binary_type {
+                BinaryType::Blob => Some(classic::read_blob),
+                BinaryType::ArrayBuffer => None,
+            };
+        }
         self
     }
 
@@ -211,6 +256,11 @@ impl Builder {
     /// sees `message` like any other. It is skipped while sent data is still buffered.
     ///
     /// An interval under 1 ms makes connecting fail with [`Error::InvalidOption`].
+    ///
+    /// Natively (outside wasm32) each heartbeat also sends a Ping frame after `message`;
+    /// the server's Pong counts as received for the [idle timeout](Builder::idle_timeout),
+    /// so a server that answers pings (as RFC 6455 requires) keeps the connection alive
+    /// even if it never replies to `message`.
     pub fn heartbeat(mut self, interval: Duration, message: impl Into<Message>) -> Self {
         self.keepalive.heartbeat = Some((interval, message.into()));
         self.check_durations = Some(Builder::validate_durations);
@@ -254,7 +304,33 @@ impl Builder {
     /// avoids that where the browser supports it, by not reading at all while nobody polls.
     pub fn max_queued(mut self, messages: usize, bytes: usize) -> Self {
         self.max_queued = Some((messages, bytes));
-        self.refuse = Some(classic::refuse);
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.refuse = Some(classic::refuse);
+        }
+        self
+    }
+
+    /// Adds a header to the opening handshake's HTTP request (authorization, cookies...),
+    /// on native targets. Headers the handshake sets itself (`Host`, `Upgrade`,
+    /// `Connection`, `Sec-WebSocket-*`) are refused with [`Error::InvalidHeader`], as are
+    /// invalid names and values; use [`protocols`](Builder::protocols) for subprotocols.
+    ///
+    /// Browsers let pages set no headers, so on wasm32 connecting with any header fails
+    /// with [`Error::Unsupported`].
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.0.push((name.into(), value.into()));
+        self
+    }
+
+    /// Trusts `der`, a DER-encoded root certificate, for `wss:` connections besides the
+    /// webpki roots (native targets only): e.g. a private CA or a self-signed test server.
+    ///
+    /// A certificate that cannot be parsed makes connecting fail with
+    /// [`Error::Unsupported`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(der.into());
         self
     }
 
@@ -317,8 +393,34 @@ impl Builder {
         }
     }
 
-    /// Creates the transport the backend setting asks for.
+    /// Creates the native transport.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn transport(&self) -> Result<Box<dyn Transport>, Error> {
+        if let (Backend::Stream, _) = self.backend.unwrap_or_else(default_backend) {
+            return Err(Error::Unsupported {
+                feature: "WebSocketStream (Backend::Stream) outside the browser".into(),
+            });
+        }
+        for (name, value) in &self.headers.0 {
+            crate::transport::native::check_header(name, value)?;
+        }
+        Ok(Box::new(Native::open(
+            &self.url,
+            &self.protocols,
+            &self.headers.0,
+            self.binary_type,
+            &self.root_certificates,
+        )?))
+    }
+
+    /// Creates the transport the backend setting asks for.
+    #[cfg(target_arch = "wasm32")]
+    pub(super) fn transport(&self) -> Result<Box<dyn Transport>, Error> {
+        if !self.headers.0.is_empty() {
+            return Err(Error::Unsupported {
+                feature: "request headers (browsers let pages set none)".into(),
+            });
+        }
         let url = self.url.as_str();
         let stream = match self.backend.unwrap_or_else(default_backend) {
             (Backend::Classic, _) | (_, None) => None,
@@ -430,6 +532,14 @@ mod tests {
         assert_eq!(offender(&["chat", "chat"]), "chat");
         assert_eq!(offender(&["a", "Chat", "CHAT"]), "CHAT");
         assert!(check(&["chat", "chat2"]).is_ok());
+    }
+
+    #[test]
+    fn debug_shows_header_names_not_values() {
+        let b = Builder::new("wss://x/".into()).header("Authorization", "Bearer secret");
+        let text = format!("{b:?}");
+        assert!(text.contains("Authorization"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
     }
 
     #[test]

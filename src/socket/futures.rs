@@ -1,7 +1,6 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
 #[cfg(doc)]
@@ -14,17 +13,18 @@ use crate::close_event::CloseEvent;
 use crate::core::connection::Connection;
 use crate::error::Error;
 use crate::state::State;
+use crate::sync::Shared;
 use crate::timer::{millis, whole_millis, Timer, MAX_DELAY_MS};
 
 /// The future returned by [`WebSocket::close`] and [`Handle::close`]. The close has
 /// already started when it is created; awaiting it waits for the close event.
 #[must_use = "the close has started; await this to learn how it ended"]
 pub struct CloseFuture {
-    state: Result<Rc<Connection>, Option<Error>>,
+    state: Result<Shared<Connection>, Option<Error>>,
 }
 
 impl CloseFuture {
-    pub(super) fn start(connection: &Rc<Connection>, code: CloseCode, reason: &str) -> Self {
+    pub(super) fn start(connection: &Shared<Connection>, code: CloseCode, reason: &str) -> Self {
         CloseFuture {
             state: match connection.start_close(code, reason) {
                 Ok(()) => Ok(connection.clone()),
@@ -55,7 +55,7 @@ impl Future for CloseFuture {
 /// The future returned by [`WebSocket::closed`] and [`Handle::closed`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct ClosedFuture {
-    pub(super) connection: Rc<Connection>,
+    pub(super) connection: Shared<Connection>,
 }
 
 impl fmt::Debug for ClosedFuture {
@@ -106,7 +106,7 @@ impl ConnectFuture {
         let timer = connect_timeout
             .filter(|timeout| whole_millis(*timeout) <= u64::from(MAX_DELAY_MS))
             .map(|timeout| {
-                let weak = Rc::downgrade(&socket.connection);
+                let weak = Shared::downgrade(&socket.connection);
                 Timer::once(millis(timeout), move || {
                     if let Some(connection) = weak.upgrade() {
                         connection.time_out();

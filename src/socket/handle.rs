@@ -1,5 +1,4 @@
 use std::fmt;
-use std::rc::Rc;
 
 use super::futures::{CloseFuture, ClosedFuture};
 #[cfg(doc)]
@@ -7,6 +6,7 @@ use super::WebSocket;
 use crate::close::CloseCode;
 use crate::core::connection::Connection;
 use crate::state::State;
+use crate::sync::Shared;
 
 /// A cheap, cloneable control handle for a [`WebSocket`], from [`WebSocket::handle`].
 ///
@@ -14,7 +14,7 @@ use crate::state::State;
 /// still mirrors `readyState`, and `closed()` still resolves once the close completes.
 #[derive(Clone)]
 pub struct Handle {
-    pub(super) connection: Rc<Connection>,
+    pub(super) connection: Shared<Connection>,
 }
 
 impl fmt::Debug for Handle {

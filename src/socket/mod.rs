@@ -8,7 +8,6 @@ mod handle;
 
 use std::fmt;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
 use futures_core::{FusedStream, Stream};
@@ -22,6 +21,7 @@ use crate::core::connection::{Connection, Next};
 use crate::error::Error;
 use crate::message::{BinaryType, Message};
 use crate::state::State;
+use crate::sync::Shared;
 
 /// A browser WebSocket connection as a [`Stream`] of received messages and a [`Sink`] of
 /// messages to send.
@@ -47,7 +47,7 @@ use crate::state::State;
 /// `iter_mut`): there method syntax finds `SinkExt::close` first, so write
 /// `WebSocket::close(ws, code, reason)`.
 pub struct WebSocket {
-    connection: Rc<Connection>,
+    connection: Shared<Connection>,
     /// Set once the stream has yielded its end.
     terminated: bool,
     /// How `into_io` treats text messages (feature `io`, see `src/io.rs`).
@@ -167,7 +167,7 @@ impl WebSocket {
 impl Drop for WebSocket {
     fn drop(&mut self) {
         self.connection
-            .abandon(Rc::strong_count(&self.connection) > 1);
+            .abandon(Shared::strong_count(&self.connection) > 1);
     }
 }
 
@@ -211,7 +211,7 @@ impl Sink<Message> for WebSocket {
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.connection.send(&item)
+        self.connection.send_owned(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {

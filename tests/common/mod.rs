@@ -1,14 +1,36 @@
-//! Helpers shared by the browser suites: the peer's address, bounded waits, and the
-//! peer's message formats.
-#![allow(dead_code)]
+//! Helpers shared by the suites, in browsers and natively: the peer's address, bounded
+//! waits, the peer's message formats, and `#[async_test]`.
+//!
+//! A suite written once runs on both: `#[async_test]` is `#[wasm_bindgen_test]` on wasm32
+//! and `#[tokio::test]` natively; browser-only tests keep `#[wasm_bindgen_test]` under
+//! `#[cfg(target_arch = "wasm32")]`. Natively `live_listeners()` is process-wide, so the
+//! native suites run with `--test-threads=1` (as `cargo xtask test` does).
+#![allow(dead_code, unused_imports)]
 
 use std::future::Future;
 
 use futures::future::{select, Either};
 use futures::StreamExt;
+#[cfg(target_arch = "wasm32")]
 use gloo_timers::future::TimeoutFuture;
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen::prelude::*;
 use wasm_websocket::{set_default_backend, Backend, Message, WebSocket};
+
+/// An async test on both targets.
+#[cfg(not(target_arch = "wasm32"))]
+pub use tokio::test as async_test;
+/// An async test on both targets.
+#[cfg(target_arch = "wasm32")]
+pub use wasm_bindgen_test::wasm_bindgen_test as async_test;
+
+/// Resolves after `ms` milliseconds, on both targets.
+pub async fn sleep_ms(ms: u32) {
+    #[cfg(target_arch = "wasm32")]
+    TimeoutFuture::new(ms).await;
+    #[cfg(not(target_arch = "wasm32"))]
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+}
 
 /// The test peer's `host:port`, given at compile time by `cargo xtask test`.
 pub const PEER: &str = match option_env!("WASM_WS_PEER") {
@@ -33,18 +55,21 @@ pub fn suite_backend() -> Backend {
 
 /// Whether sockets in this run use `WebSocketStream`.
 pub fn on_stream_backend() -> bool {
-    match suite_backend() {
+    #[cfg(target_arch = "wasm32")]
+    return match suite_backend() {
         Backend::Stream => true,
         Backend::Auto => has_websocketstream(),
         Backend::Classic => false,
-    }
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    return false;
 }
 
 /// Runs `fut`, failing the test if it takes longer than `secs` seconds.
 pub async fn within<F: Future>(secs: u32, fut: F) -> F::Output {
     set_default_backend(suite_backend());
     let fut = Box::pin(fut);
-    match select(fut, TimeoutFuture::new(secs * 1000)).await {
+    match select(fut, Box::pin(sleep_ms(secs * 1000))).await {
         Either::Left((output, _)) => output,
         Either::Right(_) => panic!("test step timed out after {secs} s"),
     }
@@ -57,7 +82,7 @@ pub async fn bounded<F: Future>(fut: F) -> F::Output {
 
 /// `Some(output)` if `fut` finishes within `ms` milliseconds, `None` if it is still pending.
 pub async fn finishes_within<F: Future>(ms: u32, fut: F) -> Option<F::Output> {
-    match select(Box::pin(fut), TimeoutFuture::new(ms)).await {
+    match select(Box::pin(fut), Box::pin(sleep_ms(ms))).await {
         Either::Left((output, _)) => Some(output),
         Either::Right(_) => None,
     }
@@ -128,11 +153,12 @@ pub async fn wait_peer_connections_at_most(n: u64) {
         if peer_connections().await <= n + 1 {
             return;
         }
-        TimeoutFuture::new(10).await;
+        sleep_ms(10).await;
     }
     panic!("peer still has more than {n} connections open");
 }
 
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen(inline_js = r#"
 let uncaught = 0;
 export function install_error_counter() {
@@ -169,16 +195,38 @@ extern "C" {
 
 /// Whether the tests run in Chromium (for the few documented engine differences).
 pub fn is_chromium() -> bool {
-    user_agent().contains("Chrome/")
+    #[cfg(target_arch = "wasm32")]
+    return user_agent().contains("Chrome/");
+    #[cfg(not(target_arch = "wasm32"))]
+    return false;
 }
 
 /// Whether the tests run in WebKit (Safari's engine; WebKitGTK here).
 pub fn is_webkit() -> bool {
-    let ua = user_agent();
-    ua.contains("AppleWebKit") && !ua.contains("Chrome/")
+    #[cfg(target_arch = "wasm32")]
+    {
+        let ua = user_agent();
+        ua.contains("AppleWebKit") && !ua.contains("Chrome/")
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    false
 }
 
+/// Natively no exception can reach a page: nothing to count.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn install_error_counter() {}
+
+/// Natively always 0 (see [`install_error_counter`]).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn uncaught_errors() -> u32 {
+    0
+}
+
+/// Whether the tests run natively (tokio-tungstenite) rather than in a browser.
+pub const NATIVE: bool = cfg!(not(target_arch = "wasm32"));
+
 /// The size of this module's wasm memory in bytes (it never shrinks).
+#[cfg(target_arch = "wasm32")]
 pub fn wasm_memory() -> usize {
     wasm_memory_bytes(&wasm_bindgen::memory()) as usize
 }

@@ -48,6 +48,12 @@ const NATIVE: &[&str] = &[
     "test --no-fail-fast -p ws-peer -p xtask -p xtask-record",
 ];
 
+/// The suites in tests/ on the host target, against the peer (those that apply natively;
+/// the browser-only ones are `cfg(target_arch = "wasm32")`). One thread: natively
+/// `live_listeners()` counts for the whole process.
+const NATIVE_SUITES: &str =
+    "test --no-fail-fast -p wasm-websocket --features io,codec --tests -- --test-threads=1";
+
 /// Everything the summary prints.
 #[derive(Debug, Default)]
 struct Report {
@@ -146,6 +152,19 @@ pub fn run(args: &TestArgs) -> Result<bool> {
     report.time("native tests", |r| native_tests(&root, r));
 
     let peer_addr = peer.as_ref().map(|p| p.addr().to_string());
+    header("native suites (tokio, against the test peer)");
+    let result = report.time("native suites", |_| match &peer_addr {
+        Some(peer) => {
+            let mut cmd = cargo();
+            cmd.args(NATIVE_SUITES.split_whitespace())
+                .env("WASM_WS_PEER", peer)
+                .current_dir(&root);
+            crate::counts::run_libtest("native-suites", &mut cmd).0
+        }
+        None => SuiteResult::not_run("native-suites", "the test peer did not start"),
+    });
+    report.suite(result);
+
     for suite in crate::suite::suites(&root, &browsers) {
         header(&format!("browser tests: {}", suite.name));
         let result = report.time(&suite.name, |_| match &peer_addr {
