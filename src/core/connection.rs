@@ -115,11 +115,20 @@ pub(crate) trait Transport: MaybeSend {
     fn poll_read(&self, _cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         Poll::Ready(None)
     }
-    /// Whether the transport reads from the network now. One that reads only on demand
-    /// does so only while a read is in flight: while its consumer pauses, the connection
-    /// cannot tell whether data waits, so it must not count as idle.
+    /// Whether a read is in flight or its message is held (a transport that reads only on
+    /// demand); such a message was received and is taken even once the stream is ending.
     fn reading(&self) -> bool {
         true
+    }
+    /// Whether the transport reads from the network only while asked to (flow control).
+    fn on_demand(&self) -> bool {
+        false
+    }
+    /// For the idle timeout, on a transport that reads only on demand: whether data has
+    /// arrived that nobody has asked for yet. It may start one read of its own to find
+    /// out, and hold that one message for the consumer.
+    fn probe(&self) -> bool {
+        false
     }
     /// Sends a Ping frame where the platform can (natively); browsers cannot.
     fn ping(&self) {}
@@ -215,6 +224,11 @@ impl Connection {
         let buffered = self.buffered_amount();
         self.buffered_bound.set(buffered);
         buffered
+    }
+
+    /// Whether the transport reads from the network only while asked to.
+    pub(crate) fn on_demand(&self) -> bool {
+        self.transport.on_demand()
     }
 
     /// Messages received and not yet taken.
@@ -435,10 +449,11 @@ impl Connection {
 
     /// One keepalive tick (see `keepalive.rs`).
     fn keepalive_tick(&self) {
+        // Data waiting for a paused consumer is activity, not idleness.
+        let waiting = self.transport.probe();
         let due = {
             let mut inner = self.inner.lock();
-            if !self.transport.reading() {
-                // Nobody asks for data, so none can arrive: not idle.
+            if waiting {
                 inner.activity.received += 1;
             }
             inner.activity.tick(&self.config.keepalive)

@@ -21,7 +21,7 @@ use futures_sink::Sink;
 use super::machine::{Action, Input, Machine};
 use super::shared::{Core, Wakes};
 use super::target::{ConnectTarget, Provider, TargetFuture};
-use super::CLOSE_GRACE_MS;
+use super::{CLOSE_GRACE_MS, READ_AHEAD};
 use crate::error::Error;
 use crate::message::Message;
 use crate::socket::Builder;
@@ -140,7 +140,11 @@ impl Io {
         let Phase::Open(conn) = &mut self.phase else {
             return Live::Nothing;
         };
-        if conn.stream_done {
+        // An on-demand transport (`WebSocketStream`) is read ahead by the driver instead:
+        // in Chromium 156 its `read()` polled from the reader's task was seen never to
+        // complete while the driver's task wrote (the heartbeat suite), so it keeps the
+        // path that was tested.
+        if conn.stream_done || conn.ws.on_demand() {
             return Live::Nothing;
         }
         match Pin::new(&mut conn.ws).poll_next(cx) {
@@ -297,11 +301,12 @@ impl Conn {
         if let Some(error) = self.stream_end.take() {
             inputs.push(Input::StreamEnded(error));
         }
-        if !core.machine.is_ending() {
+        let ending = core.machine.is_ending();
+        if !ending && !self.ws.on_demand() {
             return;
         }
         let mut any = false;
-        while !self.stream_done {
+        while !self.stream_done && (ending || core.received.len() < READ_AHEAD) {
             match Pin::new(&mut self.ws).poll_next(cx) {
                 Poll::Pending => break,
                 Poll::Ready(None) => {

@@ -43,9 +43,9 @@ pub enum Backend {
     /// (Chromium): messages are read from the network only while the Rust stream is polled,
     /// so a slow consumer makes TCP backpressure reach the server. `buffered_amount()` counts
     /// bytes whose `write()` has not completed; `binary_type` has no effect; the state goes
-    /// from `Open` straight to `Closed` when the server closes; and the idle timeout runs
-    /// only while the consumer waits for a message (a paused consumer reads nothing, so
-    /// nothing can arrive: that is not idleness). Connecting fails with [`Error::Unsupported`]
+    /// from `Open` straight to `Closed` when the server closes; and while the consumer
+    /// pauses, the idle timeout reads one message ahead to learn whether data arrived
+    /// (which is not idleness), holding it for the consumer. Connecting fails with [`Error::Unsupported`]
     /// where the browser lacks it.
     ///
     /// It costs throughput on small messages (one `read()` promise per message: about

@@ -136,6 +136,12 @@ impl WebSocket {
         self.connection.binary_type()
     }
 
+    /// Whether messages are read from the network only while the stream is polled
+    /// ([`Backend::Stream`]).
+    pub(crate) fn on_demand(&self) -> bool {
+        self.connection.on_demand()
+    }
+
     /// A cheap, cloneable handle for control and inspection, which keeps working after
     /// [`StreamExt::split`](https://docs.rs/futures/0.3/futures/stream/trait.StreamExt.html#method.split)
     /// and after the socket is dropped.

@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -112,6 +112,11 @@ pub(crate) struct Stream {
     shared: Rc<Shared>,
     /// The `read()` in flight, polled by the Rust stream.
     read: RefCell<Option<JsFuture>>,
+    /// The read in flight was started by the idle probe, not by a waiting consumer (so
+    /// polling it with a no-op waker steals no task's wake-up).
+    probing: Cell<bool>,
+    /// A message the probe read, held for the consumer.
+    prefetched: RefCell<Option<Result<Message, Error>>>,
     /// The readable has ended (done or errored): only the close is left.
     exhausted: Cell<bool>,
     /// Counts this socket's promise watchers in `live_listeners`.
@@ -138,6 +143,8 @@ impl Stream {
                 connection: RefCell::new(Weak::new()),
             }),
             read: RefCell::new(None),
+            probing: Cell::new(false),
+            prefetched: RefCell::new(None),
             exhausted: Cell::new(false),
             _live: LiveToken::new(),
         })
@@ -280,9 +287,54 @@ impl Transport for Stream {
         Ok(())
     }
 
+    /// The message the probe held, or the next chunk.
+    fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        if let Some(item) = self.prefetched.borrow_mut().take() {
+            return Poll::Ready(Some(item));
+        }
+        self.probing.set(false);
+        self.read_next(cx)
+    }
+
+    fn reading(&self) -> bool {
+        self.read.borrow().is_some() || self.prefetched.borrow().is_some()
+    }
+
+    fn on_demand(&self) -> bool {
+        true
+    }
+
+    /// Starts a read of its own while the consumer pauses, or looks whether the one it
+    /// started has completed; a completed one is held for the consumer.
+    fn probe(&self) -> bool {
+        if self.prefetched.borrow().is_some() {
+            return true;
+        }
+        if self.read.borrow().is_some() && !self.probing.get() {
+            // The consumer waits on it, and counts what arrives.
+            return false;
+        }
+        self.probing.set(true);
+        match self.read_next(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Some(item)) => {
+                *self.prefetched.borrow_mut() = Some(item);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Completed writes check the drain themselves (see `send`).
+    fn watch_drain(&self, _connection: &Weak<Connection>) {}
+
+    /// The promise callbacks hold only weak references; nothing to remove.
+    fn release(&self, _keep_close: bool) {}
+}
+
+impl Stream {
     /// Polls the next chunk, starting a `read()` if none is in flight. `Ready(None)` once
     /// the readable has ended.
-    fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+    fn read_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         if self.exhausted.get() {
             return Poll::Ready(None);
         }
@@ -327,14 +379,4 @@ impl Transport for Stream {
             ))))
         }))
     }
-
-    fn reading(&self) -> bool {
-        self.read.borrow().is_some()
-    }
-
-    /// Completed writes check the drain themselves (see `send`).
-    fn watch_drain(&self, _connection: &Weak<Connection>) {}
-
-    /// The promise callbacks hold only weak references; nothing to remove.
-    fn release(&self, _keep_close: bool) {}
 }
