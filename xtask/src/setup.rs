@@ -126,7 +126,10 @@ pub fn ensure_cargo_install(
         // Replace what is there even if cargo did not install it.
         install.arg("--force");
     }
-    let wanted = format!("{binary} {}", version.unwrap_or(""));
+    let wanted = match version {
+        Some(v) => format!("{binary} {v}"),
+        None => binary.to_string(),
+    };
     let state = if seen.is_empty() {
         "not found".to_string()
     } else {
