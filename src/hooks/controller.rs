@@ -42,6 +42,8 @@ pub(crate) struct Settings {
     /// The outbox limit given to `policy` (kept here to be named in errors).
     pub(crate) outbox: (usize, usize),
     pub(crate) configure: Option<Rc<dyn Fn(Builder) -> Builder>>,
+    /// Whether the hook connects on mount and when the URL changes.
+    pub(crate) immediate: bool,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             policy: ReconnectPolicy::new(),
             outbox: DEFAULT_OUTBOX,
             configure: None,
+            immediate: true,
         }
     }
 }
@@ -64,6 +67,7 @@ impl fmt::Debug for Settings {
             .field("policy", &self.policy)
             .field("outbox", &self.outbox)
             .field("configure", &self.configure.is_some())
+            .field("immediate", &self.immediate)
             .finish()
     }
 }
@@ -109,15 +113,24 @@ impl Settings {
 
 /// The builder methods that the hooks' option types share, from `protocols` to
 /// `configure`, with their docs: invoked in the `impl` block of a type whose `settings`
-/// field is a [`Settings`]. `module` names the hook's module (`"yew"`, `"leptos"`) and
-/// `send` the path of its handle's `send` method, for the docs; `configure_example` is the
-/// last builder call of `configure`'s example.
+/// field is a [`Settings`]. `module` names the hook's module (`"yew"`, `"leptos"`),
+/// `send` and `open` the paths of its handle's `send` and `open` methods, for the docs;
+/// `configure_example` is the last builder call of `configure`'s example.
 macro_rules! settings_methods {
     (
         module: $module:literal,
+        open: $open:literal,
         send: $send:literal,
         configure_example: $configure_example:literal $(,)?
     ) => {
+        /// Whether the hook connects on mount and when the URL changes; default `true`
+        /// (the option of the same name in leptos-use). With `false`,
+        #[doc = concat!("call [`open`](", $open, ").")]
+        pub fn immediate(mut self, immediate: bool) -> Self {
+            self.settings.immediate = immediate;
+            self
+        }
+
         /// The subprotocols to offer, most preferred first (see
         /// [`Builder::protocols`](crate::Builder::protocols)).
         pub fn protocols<I, S>(mut self, protocols: I) -> Self

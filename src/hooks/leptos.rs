@@ -83,12 +83,11 @@ use crate::reconnect::{ReconnectPolicy, ReconnectingWebSocket};
 /// # fn web_sys_log(_: &str) {}
 /// # drop(options);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 #[must_use = "options do nothing until they are given to `use_websocket_with_options`"]
 pub struct UseWebSocketOptions {
     settings: Settings,
     callbacks: Callbacks,
-    immediate: bool,
 }
 
 /// A callback that is given a reference to a `T`.
@@ -102,22 +101,10 @@ struct Callbacks {
     on_error: Handler<Error>,
 }
 
-impl Default for UseWebSocketOptions {
-    fn default() -> Self {
-        UseWebSocketOptions {
-            settings: Settings::default(),
-            callbacks: Callbacks::default(),
-            immediate: true,
-        }
-    }
-}
-
 impl fmt::Debug for UseWebSocketOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UseWebSocketOptions")
-            .field("protocols", &self.settings.protocols)
-            .field("policy", &self.settings.policy)
-            .field("immediate", &self.immediate)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +117,7 @@ impl UseWebSocketOptions {
 
     crate::hooks::controller::settings_methods! {
         module: "leptos",
+        open: "crate::leptos::UseWebSocketReturn::open",
         send: "crate::leptos::UseWebSocketReturn::send",
         configure_example: ".idle_timeout(Duration::from_secs(60))",
     }
@@ -159,13 +147,6 @@ impl UseWebSocketOptions {
     /// could not be read.
     pub fn on_error(mut self, callback: impl Fn(&Error) + 'static) -> Self {
         self.callbacks.on_error = Some(Rc::new(callback));
-        self
-    }
-
-    /// Whether to connect at once (default `true`); with `false`, call
-    /// [`open`](UseWebSocketReturn::open).
-    pub fn immediate(mut self, immediate: bool) -> Self {
-        self.immediate = immediate;
         self
     }
 }
@@ -288,8 +269,8 @@ pub fn use_websocket_with_options(
     let UseWebSocketOptions {
         mut settings,
         callbacks,
-        immediate,
     } = options;
+    let immediate = settings.immediate;
     settings.url = url.into();
     let ready_state = RwSignal::new(State::Closed);
     let message = RwSignal::new(None::<Message>);

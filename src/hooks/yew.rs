@@ -95,12 +95,11 @@ use crate::reconnect::{ReconnectPolicy, ReconnectingWebSocket};
 /// # fn web_sys_log(_: &str) {}
 /// # drop(options);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 #[must_use = "options do nothing until they are given to `use_websocket`"]
 pub struct UseWebSocketOptions {
     settings: Settings,
     callbacks: Callbacks,
-    immediate: bool,
 }
 
 #[derive(Clone, Default)]
@@ -114,20 +113,8 @@ struct Callbacks {
 impl fmt::Debug for UseWebSocketOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UseWebSocketOptions")
-            .field("protocols", &self.settings.protocols)
-            .field("policy", &self.settings.policy)
-            .field("immediate", &self.immediate)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for UseWebSocketOptions {
-    fn default() -> Self {
-        UseWebSocketOptions {
-            settings: Settings::default(),
-            callbacks: Callbacks::default(),
-            immediate: true,
-        }
     }
 }
 
@@ -139,6 +126,7 @@ impl UseWebSocketOptions {
 
     crate::hooks::controller::settings_methods! {
         module: "yew",
+        open: "crate::yew::UseWebSocketHandle::open",
         send: "crate::yew::UseWebSocketHandle::send",
         configure_example: ".heartbeat(Duration::from_secs(20), \"ping\")",
     }
@@ -168,14 +156,6 @@ impl UseWebSocketOptions {
     /// could not be read.
     pub fn on_error(mut self, callback: impl Into<Callback<Error>>) -> Self {
         self.callbacks.on_error = Some(callback.into());
-        self
-    }
-
-    /// Whether the hook connects on mount and when the URL changes; default `true`. With
-    /// `false`, call [`open`](UseWebSocketHandle::open). (The same option as the Leptos
-    /// hook's and leptos-use's `immediate`.)
-    pub fn immediate(mut self, immediate: bool) -> Self {
-        self.immediate = immediate;
         self
     }
 
@@ -303,8 +283,8 @@ pub fn use_websocket(url: impl Into<String>, options: UseWebSocketOptions) -> Us
     let UseWebSocketOptions {
         mut settings,
         callbacks,
-        immediate,
     } = options;
+    let immediate = settings.immediate;
     settings.url = url.clone();
 
     // Connecting from the first render: the effect below opens right after it.
