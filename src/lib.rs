@@ -98,7 +98,7 @@ pub use listeners::live_listeners;
 pub use message::{BinaryType, Message};
 pub use reconnect::{
     ConnectTarget, ReconnectCloseFuture, ReconnectEvent, ReconnectEvents, ReconnectHandle,
-    ReconnectPolicy, ReconnectingWebSocket,
+    ReconnectPolicy, ReconnectTriggers, ReconnectingWebSocket,
 };
 pub use socket::{
     set_default_backend, Backend, Builder, CloseFuture, ClosedFuture, ConnectFuture, Handle,

@@ -36,6 +36,10 @@ pub(super) struct Io {
     /// Gives each attempt its URL and protocols; without it, the builder's are used.
     provider: Option<Provider>,
     phase: Phase,
+    /// The listeners of the browser events the policy's triggers act on, while the
+    /// driver runs.
+    #[cfg(target_arch = "wasm32")]
+    pub(super) wake: Option<super::wake::WakeListeners>,
 }
 
 enum Phase {
@@ -81,6 +85,8 @@ impl Io {
             builder,
             provider: None,
             phase: Phase::Connecting(first),
+            #[cfg(target_arch = "wasm32")]
+            wake: None,
         }
     }
 
@@ -90,6 +96,8 @@ impl Io {
             builder,
             phase: Phase::Providing(provider(0)),
             provider: Some(provider),
+            #[cfg(target_arch = "wasm32")]
+            wake: None,
         }
     }
 
@@ -116,6 +124,8 @@ impl Io {
             builder,
             provider: None,
             phase: Phase::Idle,
+            #[cfg(target_arch = "wasm32")]
+            wake: None,
         }
     }
 
@@ -164,11 +174,18 @@ impl Io {
         }
     }
 
-    /// Takes everything out: dropping an open socket closes it with 1000 and removes its
+    /// Takes the phase out: dropping an open socket closes it with 1000 and removes its
     /// listeners, dropping an attempt closes it, dropping a timer clears it. The caller
     /// drops what this returns once its borrows have ended.
     pub(super) fn release(&mut self) -> Released {
         Released(std::mem::replace(&mut self.phase, Phase::Idle))
+    }
+
+    /// [`release`](Self::release), and the listeners of the triggers too: the end.
+    pub(super) fn release_all(&mut self) -> Released {
+        #[cfg(target_arch = "wasm32")]
+        drop(self.wake.take());
+        self.release()
     }
 
     /// Carries out a socket or timer action of the machine.
@@ -338,20 +355,17 @@ impl Conn {
     /// forgets what the browser has handed on.
     fn send(&mut self, core: &mut Core, cx: &mut Context<'_>, wakes: &mut Wakes) {
         let machine = &mut core.machine;
+        if let Some(heartbeat) = machine.take_check(self.ws.buffered_amount()) {
+            self.send_heartbeat(machine, heartbeat, cx);
+        }
         let ticks = self
             .heartbeat
             .as_mut()
             .map_or(0, |alarm| alarm.poll_fired(cx));
         for _ in 0..ticks {
-            let Some(heartbeat) = machine.tick(self.ws.buffered_amount()) else {
-                continue;
-            };
-            if let Poll::Ready(Ok(())) = Pin::new(&mut self.ws).poll_ready(cx) {
-                // A failed heartbeat is not the application's data; the close that
-                // follows tells the story.
-                if Pin::new(&mut self.ws).start_send(heartbeat.clone()).is_ok() {
-                    machine.heartbeat_handed(heartbeat);
-                }
+            let now = js_sys::Date::now();
+            if let Some(heartbeat) = machine.tick(self.ws.buffered_amount(), now) {
+                self.send_heartbeat(machine, heartbeat, cx);
             }
         }
         let mut handed = false;
@@ -376,6 +390,16 @@ impl Conn {
         }
         if handed || machine.flushed() {
             wakes.take(&mut core.sender);
+        }
+    }
+
+    fn send_heartbeat(&mut self, machine: &mut Machine, heartbeat: Message, cx: &mut Context<'_>) {
+        if let Poll::Ready(Ok(())) = Pin::new(&mut self.ws).poll_ready(cx) {
+            // A failed heartbeat is not the application's data; the close that follows
+            // tells the story.
+            if Pin::new(&mut self.ws).start_send(heartbeat.clone()).is_ok() {
+                machine.heartbeat_handed(heartbeat);
+            }
         }
     }
 }
@@ -495,6 +519,10 @@ impl Future for Driver {
                 let mut core = shared.core.borrow_mut();
                 if core.machine.finished() {
                     core.driver = None;
+                    drop(core);
+                    let released = io.release_all();
+                    drop(io);
+                    drop(released);
                     return Poll::Ready(());
                 }
                 store_waker(&mut core.driver, cx.waker());
@@ -508,6 +536,9 @@ impl Future for Driver {
         let mut core = shared.core.borrow_mut();
         if core.machine.finished() {
             core.driver = None;
+            drop(core);
+            let released = shared.io.try_borrow_mut().map(|mut io| io.release_all());
+            drop(released);
             Poll::Ready(())
         } else {
             Poll::Pending

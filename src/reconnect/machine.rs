@@ -14,6 +14,7 @@ use std::time::Duration;
 use super::events::ReconnectEvent;
 use super::outbox::{Entry, Inflight, Outbox};
 use super::policy::ReconnectPolicy;
+use super::triggers::{ReconnectTriggers, Wake};
 use super::READ_AHEAD;
 use crate::close::CloseCode;
 use crate::close_event::CloseEvent;
@@ -21,6 +22,10 @@ use crate::core::keepalive::{Activity, Due, KeepaliveConfig};
 use crate::error::Error;
 use crate::message::Message;
 use crate::state::State;
+
+/// How much later than twice its period a heartbeat tick may come before the machine is
+/// taken to have slept (timers in background tabs are throttled to about once a second).
+const SLEPT_SLACK_MS: f64 = 1000.0;
 
 /// What happened, as the driver or the application reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +54,17 @@ pub(super) enum Input {
     Dropped,
     /// The application asked for a fresh attempt now (see [`Machine::reconnect_refused`]).
     Reconnect,
+    /// The browser is online again.
+    // Only the browser's events (wake.rs) feed these three.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Online,
+    /// The browser went offline.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Offline,
+    /// A reason to check the connection: the page came back, or the machine woke up
+    /// (the machine finds [`Wake::Slept`] itself, in [`Machine::tick`]).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Wake(Wake),
 }
 
 /// What the driver (or, for events and the end, the shared state) must do.
@@ -89,6 +105,10 @@ struct Conn {
     activity: Activity,
     /// Closing, or closed, or its stream ended: it takes nothing more.
     ending: bool,
+    /// A [check](super::ReconnectTriggers) is due: the heartbeat goes out at once.
+    check: bool,
+    /// When the heartbeat timer last ticked (or the connection opened).
+    last_tick: f64,
     stream_ended: bool,
     end_error: Option<Error>,
     close_event: Option<CloseEvent>,
@@ -114,6 +134,10 @@ pub(super) struct Machine {
     phase: Phase,
     /// Attempts since the last stable connection.
     attempt: u32,
+    /// Of those, the ones that failed while offline: they do not count toward the limit.
+    offline_attempts: u32,
+    /// Offline, as the browser last said (only with the `offline` trigger on).
+    offline: bool,
     outbox: Outbox,
     backlog: usize,
     close_requested: bool,
@@ -151,6 +175,8 @@ impl Machine {
             heartbeat,
             phase: Phase::Connecting,
             attempt: 0,
+            offline_attempts: 0,
+            offline: false,
             backlog: 0,
             close_requested: false,
             reconnect_requested: false,
@@ -173,6 +199,18 @@ impl Machine {
                 }
             }
             Input::Reconnect => self.reconnect(),
+            Input::Online => {
+                self.offline = false;
+                if self.policy.triggers.is_online() {
+                    self.skip_backoff();
+                }
+            }
+            Input::Offline => self.offline = self.policy.triggers.is_offline(),
+            Input::Wake(wake) => {
+                if self.policy.triggers.allows(wake) {
+                    self.check();
+                }
+            }
             Input::TimerFired => {
                 if let Phase::Waiting { fired } = &mut self.phase {
                     *fired = true;
@@ -236,6 +274,8 @@ impl Machine {
             inflight: Inflight::new(self.outbox.first_seq()),
             activity: Activity::default(),
             ending: false,
+            check: false,
+            last_tick: now_ms,
             stream_ended: false,
             end_error: None,
             close_event: None,
@@ -260,10 +300,14 @@ impl Machine {
     /// it gives up.
     fn retry(&mut self, error: Option<Error>) {
         self.attempt = self.attempt.saturating_add(1);
+        if self.offline {
+            self.offline_attempts = self.offline_attempts.saturating_add(1);
+        }
+        let counted = self.attempt - self.offline_attempts;
         if self
             .policy
             .reconnect_limit
-            .is_some_and(|limit| self.attempt > limit)
+            .is_some_and(|limit| counted > limit)
         {
             self.emit(ReconnectEvent::GaveUp);
             self.finish(error);
@@ -340,6 +384,7 @@ impl Machine {
         });
         if now_ms - conn.opened_at >= self.policy.stable_after.as_secs_f64() * 1e3 {
             self.attempt = 0;
+            self.offline_attempts = 0;
         }
         self.actions.push(Action::Release);
         self.last_close = Some(event.clone());
@@ -409,9 +454,30 @@ impl Machine {
     /// caught up.
     fn start_over(&mut self) {
         self.attempt = 0;
+        self.offline_attempts = 0;
         self.last_close = None;
         self.phase = Phase::Waiting { fired: true };
         self.connect_when_caught_up();
+    }
+
+    /// A waiting attempt starts now, without the rest of its backoff (once the reader has
+    /// caught up, as always).
+    fn skip_backoff(&mut self) {
+        if let Phase::Waiting { fired: false } = self.phase {
+            self.actions.push(Action::Release);
+            self.phase = Phase::Waiting { fired: true };
+            self.connect_when_caught_up();
+        }
+    }
+
+    /// A [check](super::ReconnectTriggers): a waiting attempt starts now; an open
+    /// connection sends its heartbeat at once ([`Machine::take_check`]).
+    fn check(&mut self) {
+        match &mut self.phase {
+            Phase::Waiting { .. } => self.skip_backoff(),
+            Phase::Open(conn) if !conn.ending && self.heartbeat.is_some() => conn.check = true,
+            _ => {}
+        }
     }
 
     /// Why [`Input::Reconnect`] cannot be taken: a close was asked for (or the
@@ -449,6 +515,12 @@ impl Machine {
             Phase::Open(conn) if !conn.ending && socket_open => State::Open,
             _ => State::Connecting,
         }
+    }
+
+    /// The policy's triggers.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(super) fn triggers(&self) -> ReconnectTriggers {
+        self.policy.triggers
     }
 
     pub(super) fn finished(&self) -> bool {
@@ -526,27 +598,58 @@ impl Machine {
     pub(super) fn handed(&mut self) {
         if let Phase::Open(conn) = &mut self.phase {
             if let Some(entry) = self.outbox.pop() {
+                // The message tests the connection as a heartbeat would.
+                conn.check = false;
                 conn.activity.sent += 1;
                 conn.inflight.push(entry);
             }
         }
     }
 
-    /// One tick of the heartbeat timer; returns the heartbeat if it is due now (a quiet
-    /// interval has passed, and nothing is queued or buffered).
-    pub(super) fn tick(&mut self, buffered: u64) -> Option<Message> {
+    /// One tick of the heartbeat timer at `now_ms`; returns the heartbeat if it is due
+    /// now (a quiet interval has passed, or a check is due, and nothing is queued or
+    /// buffered). A tick far later than its period means the machine slept: a
+    /// [`Wake::Slept`] check.
+    pub(super) fn tick(&mut self, buffered: u64, now_ms: f64) -> Option<Message> {
         let config = self.heartbeat.as_ref()?;
         let Phase::Open(conn) = &mut self.phase else {
             return None;
         };
+        let period = f64::from(config.tick_millis());
+        let slept = now_ms - conn.last_tick > 2.0 * period + SLEPT_SLACK_MS;
+        conn.last_tick = now_ms;
         let due = conn.activity.tick(config) == Due::Heartbeat;
-        if conn.ending || !due || !self.outbox.is_empty() || buffered != 0 {
+        if slept && self.policy.triggers.allows(Wake::Slept) && !conn.ending {
+            conn.check = true;
+        }
+        if due {
+            self.heartbeat_if_quiet(buffered)
+        } else {
+            self.take_check(buffered)
+        }
+    }
+
+    /// The heartbeat, if a check is due and nothing is queued or buffered (which would
+    /// test the connection as well: the check is then over).
+    pub(super) fn take_check(&mut self, buffered: u64) -> Option<Message> {
+        match &self.phase {
+            Phase::Open(conn) if conn.check => self.heartbeat_if_quiet(buffered),
+            _ => None,
+        }
+    }
+
+    /// The heartbeat, unless the connection is ending or something is queued or
+    /// buffered; either way a pending check is over.
+    fn heartbeat_if_quiet(&mut self, buffered: u64) -> Option<Message> {
+        let Phase::Open(conn) = &mut self.phase else {
+            return None;
+        };
+        conn.check = false;
+        if conn.ending || !self.outbox.is_empty() || buffered != 0 {
             return None;
         }
-        config
-            .heartbeat
-            .as_ref()
-            .map(|(_, message)| message.clone())
+        let (_, message) = self.heartbeat.as_ref()?.heartbeat.as_ref()?;
+        Some(message.clone())
     }
 
     /// The heartbeat interval's timer tick, if heartbeats are sent.

@@ -3,6 +3,8 @@
 //! - `policy` has [`ReconnectPolicy`], the backoff delays and the outbox limits;
 //! - `events` has [`ReconnectEvent`];
 //! - `target` has [`ConnectTarget`], what a per-attempt provider returns;
+//! - `triggers` has [`ReconnectTriggers`], the browser events it acts on, and `wake`
+//!   the listeners for them (wasm32);
 //! - `outbox` and `machine` are the pure state machine, which decides everything from
 //!   the inputs it is given (the time and the randomness included) and owns the outbox;
 //!   they are tested natively;
@@ -23,11 +25,15 @@ mod socket;
 mod target;
 #[cfg(test)]
 mod tests;
+mod triggers;
+#[cfg(target_arch = "wasm32")]
+mod wake;
 
 pub use events::ReconnectEvent;
 pub use policy::ReconnectPolicy;
 pub use socket::{ReconnectCloseFuture, ReconnectEvents, ReconnectHandle, ReconnectingWebSocket};
 pub use target::ConnectTarget;
+pub use triggers::ReconnectTriggers;
 
 /// How many messages of an ended connection may still wait for the reader when the next
 /// attempt starts. While a connection is open the reader takes its messages straight from

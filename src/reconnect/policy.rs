@@ -6,6 +6,7 @@ use std::time::Duration;
 
 #[cfg(doc)]
 use super::ReconnectEvent;
+use super::ReconnectTriggers;
 use crate::close_event::CloseEvent;
 #[cfg(doc)]
 use crate::error::Error;
@@ -14,8 +15,8 @@ use crate::error::Error;
 ///
 /// The defaults: reconnect forever (`reconnect_limit(None)`), backoff from 500 ms up to
 /// 30 s with factor 2, a connection counts as stable after 5 s, reconnect after unclean
-/// closes and idle timeouts but not after a clean close by the server, and an outbox of
-/// 1024 messages and 1 MiB.
+/// closes and idle timeouts but not after a clean close by the server, an outbox of
+/// 1024 messages and 1 MiB, and every [trigger](ReconnectTriggers) on.
 ///
 /// Which closes reconnect is a rule: [`should_reconnect`](Self::should_reconnect) sets
 /// your own, [`reconnect_on_clean_close`](Self::reconnect_on_clean_close) one of the two
@@ -45,6 +46,7 @@ pub struct ReconnectPolicy {
     rule: Rule,
     pub(super) outbox_messages: usize,
     pub(super) outbox_bytes: usize,
+    pub(super) triggers: ReconnectTriggers,
 }
 
 /// Which closes reconnect (see [`ReconnectPolicy::should_reconnect`]).
@@ -90,6 +92,7 @@ impl Default for ReconnectPolicy {
             rule: Rule::BuiltIn { clean_too: false },
             outbox_messages: 1024,
             outbox_bytes: 1 << 20,
+            triggers: ReconnectTriggers::all(),
         }
     }
 }
@@ -198,6 +201,23 @@ impl ReconnectPolicy {
     pub fn outbox_limit(mut self, messages: usize, bytes: usize) -> Self {
         self.outbox_messages = messages.max(1);
         self.outbox_bytes = bytes;
+        self
+    }
+
+    /// Which events besides a close make the connection act at once: coming back
+    /// online, going offline, the page becoming visible or restored, the machine waking
+    /// from sleep (see [`ReconnectTriggers`]). Default: all of them.
+    ///
+    /// ```
+    /// use wasm_websocket::{ReconnectPolicy, ReconnectTriggers};
+    ///
+    /// // Only the network events; no checks when the page comes back.
+    /// let policy = ReconnectPolicy::new()
+    ///     .triggers(ReconnectTriggers::none().online(true).offline(true));
+    /// # drop(policy);
+    /// ```
+    pub fn triggers(mut self, triggers: ReconnectTriggers) -> Self {
+        self.triggers = triggers;
         self
     }
 

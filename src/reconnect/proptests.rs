@@ -6,9 +6,10 @@
 //! backoff bounds, the reconnect limit holds, a stable connection resets the attempts, a
 //! close the application asked for never reconnects, and a clean close by the server
 //! reconnects only if the policy's rule (built-in or `should_reconnect`) says so, a
-//! failed provider counts as a failed attempt, and `reconnect()` in any phase starts
+//! failed provider counts as a failed attempt, `reconnect()` in any phase starts
 //! attempt 0 without backoff (an open connection first ends; one that gave up comes
-//! back).
+//! back), coming online or a wake skips a waiting backoff, and attempts that fail while
+//! offline do not count toward the limit.
 
 use std::ops::Range;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use proptest::prelude::*;
 use super::events::ReconnectEvent;
 use super::machine::{Action, Input, Machine, Ready};
 use super::policy::ReconnectPolicy;
+use super::triggers::Wake;
 use super::READ_AHEAD;
 use crate::close::CloseCode;
 use crate::close_event::CloseEvent;
@@ -51,6 +53,12 @@ enum Op {
     Backlog(usize),
     Advance(u32),
     Close,
+    /// The browser goes offline or comes back online.
+    Network {
+        online: bool,
+    },
+    /// The page becomes visible, is restored, or the machine woke up.
+    Wake(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -71,6 +79,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..130).prop_map(Op::Backlog),
         2 => (0u32..4000).prop_map(Op::Advance),
         1 => Just(Op::Close),
+        1 => any::<bool>().prop_map(|online| Op::Network { online }),
+        1 => (0u8..3).prop_map(Op::Wake),
     ]
 }
 
@@ -193,6 +203,10 @@ struct Sim {
     attempt: u32,
     /// Attempts since the last stable connection, counted here.
     model_attempt: u32,
+    /// Of those, the ones that failed while offline (they do not count toward the
+    /// limit).
+    offline_attempts: u32,
+    offline: bool,
     /// The reader's queue, as last reported.
     backlog: usize,
     close_requested: bool,
@@ -221,6 +235,8 @@ impl Sim {
             sent: Vec::new(),
             attempt: 0,
             model_attempt: 0,
+            offline_attempts: 0,
+            offline: false,
             backlog: 0,
             close_requested: false,
             finished: false,
@@ -294,9 +310,13 @@ impl Sim {
                 Action::Emit(ReconnectEvent::Retrying { attempt, delay }) => {
                     assert!(!self.close_requested, "a retry after a close");
                     self.model_attempt += 1;
+                    if self.offline {
+                        self.offline_attempts += 1;
+                    }
                     assert_eq!(*attempt, self.model_attempt);
                     if let Some(limit) = self.policy_limit() {
-                        assert!(*attempt <= limit, "attempt {attempt} past the limit");
+                        let counted = attempt - self.offline_attempts;
+                        assert!(counted <= limit, "attempt {attempt} past the limit");
                     }
                     if disconnected && self.now - opened_at >= self.stable_ms() {
                         assert_eq!(*attempt, 1, "a stable connection resets the attempts");
@@ -320,6 +340,7 @@ impl Sim {
                     assert_eq!(unsent.end, handed_end);
                     if self.now - opened_at >= self.stable_ms() {
                         self.model_attempt = 0;
+                        self.offline_attempts = 0;
                     }
                     self.sent.push(sent.clone());
                     self.next_unsent = unsent.start;
@@ -327,7 +348,8 @@ impl Sim {
                 }
                 Action::Emit(ReconnectEvent::GaveUp) => {
                     let limit = self.policy_limit().expect("gave up without a limit");
-                    assert!(self.model_attempt + 1 > limit, "gave up before the limit");
+                    let counted = self.model_attempt + 1 - self.offline_attempts;
+                    assert!(!self.offline && counted > limit, "gave up before the limit");
                 }
                 Action::Emit(
                     ReconnectEvent::AttemptFailed(_) | ReconnectEvent::ProviderFailed(_),
@@ -387,6 +409,7 @@ impl Sim {
                 if !asked {
                     // `reconnect()` starts the count over: the next attempt is 0.
                     self.model_attempt = 0;
+                    self.offline_attempts = 0;
                     self.attempt = 0;
                 }
                 let actions = self.input(Input::Reconnect, self.buffered);
@@ -503,6 +526,35 @@ impl Sim {
                 self.input(Input::Backlog(n), self.buffered);
             }
             Op::Advance(ms) => self.now += f64::from(ms),
+            Op::Network { online } => {
+                let waiting = self.timer_pending;
+                self.offline = !online;
+                let input = if online {
+                    Input::Online
+                } else {
+                    Input::Offline
+                };
+                let actions = self.input(input, self.buffered);
+                if online && waiting && !self.close_requested {
+                    // The backoff is skipped: attempt at once, or once the reader caught up.
+                    assert!(!self.timer_pending);
+                    assert_eq!(self.attempt_pending, self.backlog < READ_AHEAD);
+                } else {
+                    assert!(actions.is_empty(), "{actions:?}");
+                }
+            }
+            Op::Wake(kind) => {
+                let waiting = self.timer_pending;
+                let wake = [Wake::Visible, Wake::PageShow, Wake::Slept][usize::from(kind)];
+                let actions = self.input(Input::Wake(wake), self.buffered);
+                if waiting && !self.close_requested {
+                    assert!(!self.timer_pending);
+                    assert_eq!(self.attempt_pending, self.backlog < READ_AHEAD);
+                } else {
+                    // No heartbeat here: an open connection has nothing to check with.
+                    assert!(actions.is_empty(), "{actions:?}");
+                }
+            }
             Op::Close => {
                 let actions = self.input(
                     Input::Close {

@@ -454,6 +454,20 @@ impl ReconnectingWebSocket {
 fn spawn_driver(shared: &Rc<Shared>) {
     shared.driver_running.set(true);
     let shared = shared.clone();
+    // The browser events it acts on, for as long as it runs.
+    #[cfg(target_arch = "wasm32")]
+    {
+        let triggers = shared.core.borrow().machine.triggers();
+        let weak = Rc::downgrade(&shared);
+        let wake = super::wake::WakeListeners::new(triggers, move |input| {
+            if let Some(shared) = weak.upgrade() {
+                shared.input(input);
+            }
+        });
+        if let Ok(mut io) = shared.io.try_borrow_mut() {
+            io.wake = Some(wake);
+        }
+    }
     wasm_bindgen_futures::spawn_local(async move {
         Driver(shared.clone()).await;
         shared.driver_running.set(false);
@@ -478,7 +492,7 @@ fn reconnect(shared: &Rc<Shared>) -> Result<(), Error> {
 impl Drop for ReconnectingWebSocket {
     fn drop(&mut self) {
         let released = match self.shared.io.try_borrow_mut() {
-            Ok(mut io) => Some(io.release()),
+            Ok(mut io) => Some(io.release_all()),
             Err(_) => None,
         };
         // Ends it (and releases through the driver what could not be taken above).

@@ -12,6 +12,7 @@ use super::driver::Shared;
 use super::events::ReconnectEvent;
 use super::machine::{Action, Input, Machine, Ready};
 use super::policy::ReconnectPolicy;
+use super::triggers::{ReconnectTriggers, Wake as Reason};
 use super::READ_AHEAD;
 use crate::close::CloseCode;
 use crate::close_event::CloseEvent;
@@ -547,15 +548,19 @@ fn heartbeats_follow_quiet_intervals_and_are_not_numbered() {
     let mut m = Machine::new(policy(), config.take_heartbeat(), Box::new(|| 0.5));
     assert_eq!(m.tick_millis(), Some(100));
     // No connection, no heartbeat.
-    assert_eq!(m.tick(0), None);
+    assert_eq!(m.tick(0, 0.0), None);
     open(&mut m, 0.0);
-    let beats: Vec<usize> = (1..=8).filter(|_| m.tick(0).is_some()).collect();
+    let beats: Vec<usize> = (1..=8)
+        .filter(|&i| m.tick(0, i as f64 * 100.0).is_some())
+        .collect();
     assert_eq!(beats, [4, 8]);
     m.heartbeat_handed(Message::from("hb"));
     // Data sent resets the quiet time; something buffered holds the heartbeat back.
     m.accept(Message::from("data")).unwrap();
     hand_all(&mut m);
-    let beats: Vec<usize> = (1..=5).filter(|_| m.tick(6).is_some()).collect();
+    let beats: Vec<usize> = (9..=13)
+        .filter(|&i| m.tick(6, i as f64 * 100.0).is_some())
+        .collect();
     assert!(beats.is_empty());
     let actions = end(&mut m, event(1006, false), 10.0, 6);
     // The heartbeat's bytes were counted but it is not sent again.
@@ -881,4 +886,174 @@ fn reconnect_after_giving_up_starts_over() {
     );
     assert_eq!(m.reconnect_refused(), Some(Error::NotOpen(State::Closing)));
     assert_eq!(m.handle(Input::Reconnect, 0.0, 0), []);
+}
+
+/// A machine with a 400 ms heartbeat (ticks every 100 ms) and the given triggers.
+fn with_heartbeat(triggers: ReconnectTriggers) -> Machine {
+    let mut config = KeepaliveConfig {
+        heartbeat: Some((ms(400), Message::from("hb"))),
+        ..KeepaliveConfig::default()
+    };
+    Machine::new(
+        policy().triggers(triggers),
+        config.take_heartbeat(),
+        Box::new(|| 0.5),
+    )
+}
+
+/// Fails the first attempt: the machine waits 50 ms (half of the 100 ms cap).
+fn waiting(m: &mut Machine) {
+    let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    assert_eq!(others(&actions), [Action::Wait(ms(50))]);
+}
+
+#[test]
+fn online_skips_the_backoff_and_keeps_the_attempt_number() {
+    let mut m = machine(policy());
+    waiting(&mut m);
+    let actions = m.handle(Input::Online, 10.0, 0);
+    assert_eq!(
+        others(&actions),
+        [Action::Release, Action::Connect { attempt: 1 }]
+    );
+    // Not waiting any more: nothing to skip.
+    assert!(m.handle(Input::Online, 11.0, 0).is_empty());
+    // The timer that was released cannot start a second attempt.
+    assert!(m.handle(Input::TimerFired, 60.0, 0).is_empty());
+}
+
+#[test]
+fn online_does_nothing_when_turned_off() {
+    let mut m = machine(policy().triggers(ReconnectTriggers::all().online(false)));
+    waiting(&mut m);
+    assert!(m.handle(Input::Online, 10.0, 0).is_empty());
+    let actions = m.handle(Input::TimerFired, 50.0, 0);
+    assert_eq!(others(&actions), [Action::Connect { attempt: 1 }]);
+}
+
+#[test]
+fn offline_failures_do_not_use_up_the_limit() {
+    let mut m = machine(policy().reconnect_limit(Some(2)));
+    m.handle(Input::Offline, 0.0, 0);
+    for attempt in 1..=10 {
+        let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+        assert!(
+            matches!(events(&actions).last(), Some(ReconnectEvent::Retrying { attempt: a, .. }) if *a == attempt),
+            "{actions:?}"
+        );
+        m.handle(Input::TimerFired, 0.0, 0);
+    }
+    // Online: the next attempt starts at once; from now on failures count again.
+    m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    let actions = m.handle(Input::Online, 0.0, 0);
+    assert_eq!(
+        others(&actions),
+        [Action::Release, Action::Connect { attempt: 11 }]
+    );
+    let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    assert!(matches!(
+        events(&actions).last(),
+        Some(ReconnectEvent::Retrying { attempt: 12, .. })
+    ));
+    m.handle(Input::TimerFired, 0.0, 0);
+    let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    assert!(matches!(
+        events(&actions).last(),
+        Some(ReconnectEvent::Retrying { attempt: 13, .. })
+    ));
+    m.handle(Input::TimerFired, 0.0, 0);
+    let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    assert_eq!(events(&actions).last(), Some(&ReconnectEvent::GaveUp));
+}
+
+#[test]
+fn offline_counts_when_turned_off() {
+    let mut m = machine(
+        policy()
+            .reconnect_limit(Some(1))
+            .triggers(ReconnectTriggers::all().offline(false)),
+    );
+    m.handle(Input::Offline, 0.0, 0);
+    m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    m.handle(Input::TimerFired, 0.0, 0);
+    let actions = m.handle(Input::AttemptFailed(failed()), 0.0, 0);
+    assert_eq!(events(&actions).last(), Some(&ReconnectEvent::GaveUp));
+}
+
+#[test]
+fn a_wake_starts_a_waiting_attempt_and_checks_an_open_connection() {
+    for wake in [Reason::Visible, Reason::PageShow, Reason::Slept] {
+        let mut m = with_heartbeat(ReconnectTriggers::all());
+        waiting(&mut m);
+        let actions = m.handle(Input::Wake(wake), 10.0, 0);
+        assert_eq!(
+            others(&actions),
+            [Action::Release, Action::Connect { attempt: 1 }]
+        );
+        open(&mut m, 20.0);
+        assert_eq!(m.take_check(0), None, "no check before a wake");
+        m.handle(Input::Wake(wake), 30.0, 0);
+        // The heartbeat goes out at once, once.
+        assert_eq!(m.take_check(0), Some(Message::from("hb")));
+        assert_eq!(m.take_check(0), None);
+    }
+}
+
+#[test]
+fn a_check_waits_for_nothing_else_to_test_the_connection() {
+    let mut m = with_heartbeat(ReconnectTriggers::all());
+    open(&mut m, 0.0);
+    // Bytes still buffered test the connection already.
+    m.handle(Input::Wake(Reason::Visible), 1.0, 0);
+    assert_eq!(m.take_check(5), None);
+    assert_eq!(m.take_check(0), None, "the check is over");
+    // So does a message handed on.
+    m.handle(Input::Wake(Reason::Visible), 2.0, 0);
+    m.accept(Message::from("data")).unwrap();
+    assert_eq!(hand_all(&mut m), [Message::from("data")]);
+    assert_eq!(m.take_check(0), None);
+}
+
+#[test]
+fn wakes_do_nothing_when_turned_off_or_without_a_heartbeat() {
+    let off = ReconnectTriggers::all()
+        .visible(false)
+        .pageshow(false)
+        .slept(false);
+    let mut m = with_heartbeat(off);
+    waiting(&mut m);
+    for wake in [Reason::Visible, Reason::PageShow, Reason::Slept] {
+        assert!(m.handle(Input::Wake(wake), 10.0, 0).is_empty());
+    }
+    m.handle(Input::TimerFired, 50.0, 0);
+    open(&mut m, 60.0);
+    m.handle(Input::Wake(Reason::Visible), 70.0, 0);
+    assert_eq!(m.take_check(0), None);
+    // Without a heartbeat there is nothing to check an open connection with.
+    let mut m = machine(policy());
+    open(&mut m, 0.0);
+    m.handle(Input::Wake(Reason::Visible), 1.0, 0);
+    assert_eq!(m.take_check(0), None);
+}
+
+#[test]
+fn a_late_tick_means_the_machine_slept() {
+    let mut m = with_heartbeat(ReconnectTriggers::all());
+    open(&mut m, 0.0);
+    // Ticks every 100 ms: quiet, and the first heartbeat is due at the fourth.
+    assert_eq!(m.tick(0, 100.0), None);
+    assert_eq!(
+        m.tick(0, 300.0),
+        None,
+        "200 ms late is throttling, not sleep"
+    );
+    // More than two periods and a second late: the heartbeat goes out at once.
+    assert_eq!(m.tick(0, 1_600.0), Some(Message::from("hb")));
+    m.heartbeat_handed(Message::from("hb"));
+    assert_eq!(m.tick(0, 1_700.0), None);
+    // The same lateness with the trigger off waits for the quiet interval.
+    let mut m = with_heartbeat(ReconnectTriggers::all().slept(false));
+    open(&mut m, 0.0);
+    assert_eq!(m.tick(0, 100.0), None);
+    assert_eq!(m.tick(0, 1_600.0), None);
 }
