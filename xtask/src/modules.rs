@@ -14,6 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
+use petgraph::algo::{astar, tarjan_scc};
 use petgraph::graphmap::DiGraphMap;
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
@@ -46,23 +47,19 @@ struct Module {
 /// True when a `#[cfg(..)]` among `attrs` holds only in tests or docs.
 fn test_only(attrs: &[Attribute]) -> bool {
     fn implied(meta: &Meta) -> bool {
-        let args = |m: &syn::MetaList| {
-            m.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-                .unwrap_or_default()
+        let Meta::List(list) = meta else {
+            return meta.path().is_ident("test") || meta.path().is_ident("doc");
         };
-        match meta {
-            Meta::Path(p) => p.is_ident("test") || p.is_ident("doc"),
-            Meta::List(m) if m.path.is_ident("all") => args(m).iter().any(implied),
-            Meta::List(m) if m.path.is_ident("any") => {
-                let args = args(m);
-                !args.is_empty() && args.iter().all(implied)
-            }
+        let args = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated);
+        let mut args = args.unwrap_or_default().into_iter();
+        match list.path.get_ident().map(ToString::to_string).as_deref() {
+            Some("all") => args.any(|m| implied(&m)),
+            Some("any") => args.len() > 0 && args.all(|m| implied(&m)),
             _ => false,
         }
     }
-    attrs
-        .iter()
-        .any(|a| a.path().is_ident("cfg") && a.parse_args().is_ok_and(|m| implied(&m)))
+    let cfg = |a: &Attribute| a.path().is_ident("cfg") && a.parse_args().is_ok_and(|m| implied(&m));
+    attrs.iter().any(cfg)
 }
 
 fn line(span: Span) -> usize {
@@ -70,8 +67,8 @@ fn line(span: Span) -> usize {
 }
 
 impl Module {
-    fn import(&mut self, path: Vec<String>, binds: Option<String>, span: Span, in_code: bool) {
-        let line = line(span);
+    fn import(&mut self, path: Vec<String>, binds: Option<String>, at: Span, in_code: bool) {
+        let line = line(at);
         self.imports.push(Import {
             path,
             binds,
@@ -82,61 +79,50 @@ impl Module {
 
     /// Reads a use tree (`a::b::{c, d::*, e as f, self}`) below `prefix`.
     fn use_tree(&mut self, tree: &UseTree, prefix: &mut Vec<String>) {
-        let leaf = |this: &mut Self, ident: &syn::Ident, binds: Option<String>| {
-            let mut path = prefix.clone();
-            // `self` in a group names the group's own path.
-            if ident != "self" || path.is_empty() {
-                path.push(ident.to_string());
-            }
-            let binds = binds.or_else(|| path.last().cloned());
-            this.import(path, binds, ident.span(), false);
-        };
-        match tree {
+        let (ident, binds) = match tree {
             UseTree::Path(p) => {
                 prefix.push(p.ident.to_string());
                 self.use_tree(&p.tree, prefix);
                 prefix.pop();
+                return;
             }
-            UseTree::Name(n) => leaf(self, &n.ident, None),
-            UseTree::Rename(r) => leaf(self, &r.ident, Some(r.rename.to_string())),
-            UseTree::Glob(g) => self.import(prefix.clone(), None, g.star_token.span, false),
-            UseTree::Group(g) => g.items.iter().for_each(|t| self.use_tree(t, prefix)),
+            UseTree::Group(g) => return g.items.iter().for_each(|t| self.use_tree(t, prefix)),
+            UseTree::Glob(g) => return self.import(prefix.clone(), None, g.star_token.span, false),
+            UseTree::Name(n) => (&n.ident, None),
+            UseTree::Rename(r) => (&r.ident, Some(r.rename.to_string())),
+        };
+        let mut path = prefix.clone();
+        // `self` in a group names the group's own path.
+        if ident != "self" || path.is_empty() {
+            path.push(ident.to_string());
         }
+        let binds = binds.or_else(|| path.last().cloned());
+        self.import(path, binds, ident.span(), false);
     }
 
     /// `crate::a::b` or `super::a` in a macro's tokens; `$crate` belongs to the caller.
     fn macro_paths(&mut self, tokens: TokenStream) {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-        let colons = |k: usize| {
-            matches!((tokens.get(k), tokens.get(k + 1)),
-                (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b))) if a.as_char() == ':' && b.as_char() == ':')
-        };
-        for (i, t) in tokens.iter().enumerate() {
-            match t {
-                TokenTree::Group(g) => self.macro_paths(g.stream()),
-                TokenTree::Ident(start)
-                    if (start == "crate" || start == "super") && colons(i + 1) =>
-                {
-                    if matches!(i.checked_sub(1).map(|k| &tokens[k]), Some(TokenTree::Punct(p)) if p.as_char() == '$')
-                    {
-                        continue;
-                    }
-                    let mut path = vec![start.to_string()];
-                    let mut k = i + 1;
-                    while let (true, Some(TokenTree::Ident(next))) = (colons(k), tokens.get(k + 2))
-                    {
-                        path.push(next.to_string());
-                        k += 3;
-                    }
-                    self.import(path, None, start.span(), true);
+        let texts: Vec<String> = tokens.iter().map(ToString::to_string).collect();
+        let colons = |k: usize| texts.get(k..k + 2).is_some_and(|w| w == [":", ":"]);
+        for (i, token) in tokens.iter().enumerate() {
+            if let TokenTree::Group(g) = token {
+                self.macro_paths(g.stream());
+            } else if ["crate", "super"].contains(&texts[i].as_str())
+                && colons(i + 1)
+                && (i == 0 || texts[i - 1] != "$")
+            {
+                let mut path = vec![texts[i].clone()];
+                let mut k = i;
+                while colons(k + 1) && matches!(tokens.get(k + 3), Some(TokenTree::Ident(_))) {
+                    k += 3;
+                    path.push(texts[k].clone());
                 }
-                _ => {}
+                self.import(path, None, token.span(), true);
             }
         }
     }
-}
 
-impl Module {
     /// Collects the file's items, unless the whole file is `#![cfg(test)]`.
     fn read(&mut self, file: &syn::File) {
         if !test_only(&file.attrs) {
@@ -145,23 +131,17 @@ impl Module {
     }
 }
 
+/// The attributes of the items a `#[cfg(test)]` is seen on.
+macro_rules! item_attrs {
+    ($item:expr, $($kind:ident)*) => {
+        match $item { $(syn::Item::$kind(i) => &i.attrs[..],)* _ => &[] }
+    };
+}
+
 impl<'ast> Visit<'ast> for Module {
     fn visit_item(&mut self, item: &'ast syn::Item) {
-        let attrs: &[Attribute] = match item {
-            syn::Item::Const(i) => &i.attrs,
-            syn::Item::Enum(i) => &i.attrs,
-            syn::Item::Fn(i) => &i.attrs,
-            syn::Item::Impl(i) => &i.attrs,
-            syn::Item::Macro(i) => &i.attrs,
-            syn::Item::Mod(i) => &i.attrs,
-            syn::Item::Static(i) => &i.attrs,
-            syn::Item::Struct(i) => &i.attrs,
-            syn::Item::Trait(i) => &i.attrs,
-            syn::Item::Type(i) => &i.attrs,
-            syn::Item::Use(i) => &i.attrs,
-            syn::Item::Union(i) => &i.attrs,
-            _ => &[],
-        };
+        let attrs =
+            item_attrs!(item, Const Enum Fn Impl Macro Mod Static Struct Trait Type Use Union);
         if !test_only(attrs) {
             visit::visit_item(self, item);
         }
@@ -184,14 +164,14 @@ impl<'ast> Visit<'ast> for Module {
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-        let name = item.ident.to_string();
-        self.mods.push((name, item.content.is_some()));
+        self.mods
+            .push((item.ident.to_string(), item.content.is_some()));
         visit::visit_item_mod(self, item);
     }
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        if segments.len() > 1 && (segments[0] == "crate" || segments[0] == "super") {
+        if segments.len() > 1 && ["crate", "super"].contains(&segments[0].as_str()) {
             self.import(segments, None, path.segments[0].ident.span(), true);
         }
         visit::visit_path(self, path);
@@ -222,7 +202,7 @@ fn load(root: &Path) -> Result<Vec<Module>> {
         let mut module = Module {
             path,
             file,
-            ..Module::default()
+            ..Default::default()
         };
         module.read(&parsed);
         for (name, _) in module.mods.iter().filter(|(_, inline)| !inline) {
@@ -288,19 +268,14 @@ fn defining_path(mut target: Vec<String>, bound: &Bound) -> Vec<String> {
     target
 }
 
-/// What the check found: one block of lines per import circle, one line per upward import.
-#[derive(Debug, Default)]
-pub struct Findings {
+/// What the check found: a block of lines per import circle, a line per upward import.
+struct Findings {
     circles: Vec<String>,
     upward: Vec<String>,
 }
 
 impl Findings {
-    pub fn is_empty(&self) -> bool {
-        self.circles.is_empty() && self.upward.is_empty()
-    }
-
-    pub fn render(&self) -> String {
+    fn render(&self) -> String {
         let mut out = self.circles.concat();
         if !self.upward.is_empty() {
             out += "upward imports through crate-root re-exports (import from the defining module instead):\n";
@@ -312,50 +287,33 @@ impl Findings {
     }
 }
 
-/// A circle of `graph` through `start` with the fewest edges: `[a, b, a]`.
-fn example<'a>(graph: &DiGraphMap<&'a str, ()>, start: &'a str) -> Vec<&'a str> {
-    let back = |from| petgraph::algo::astar(graph, from, |n| n == start, |_| 1, |_| 0);
-    let (_, path) = graph
-        .neighbors(start)
-        .filter_map(back)
-        .min_by_key(|(cost, _)| *cost)
-        .unwrap_or_default();
-    [vec![start], path].concat()
-}
+/// A folder's children; an edge holds the imports that make it: file, line,
+/// `file:line: a -> b (use ..)`.
+type Graph<'a> = DiGraphMap<&'a str, Vec<(&'a Path, usize, String)>>;
 
 /// Checks the library under `root/src`.
-pub fn findings(root: &Path) -> Result<Findings> {
+fn findings(root: &Path) -> Result<Findings> {
     let modules = load(root)?;
-    let children: BTreeMap<&[String], Vec<&str>> = modules
-        .iter()
-        .map(|m| {
-            (
-                m.path.as_slice(),
-                m.mods.iter().map(|(n, _)| n.as_str()).collect(),
-            )
-        })
+    let children: BTreeMap<&[String], Vec<&str>> = (modules.iter())
+        .map(|m| (&m.path[..], m.mods.iter().map(|(n, _)| &n[..]).collect()))
         .collect();
     // Per module, the names its `use` items bind (children aside): each one's source.
     let bound: Bound = modules
         .iter()
         .map(|m| {
-            let kids = &children[m.path.as_slice()];
+            let kids = &children[&m.path[..]];
             let names = m.imports.iter().filter_map(|i| {
                 let name = i.binds.as_deref().filter(|n| !kids.contains(n))?;
                 Some((name, resolve(&m.path, &i.path, &children)?))
             });
-            (m.path.as_slice(), names.collect())
+            (&m.path[..], names.collect())
         })
         .collect();
-    let root_names = &bound[[].as_slice()];
+    let root_names = &bound[&[][..]];
 
-    let mut findings = Findings::default();
-    // Per folder (the crate root too): child -> child -> the imports that make the edge.
-    #[allow(clippy::type_complexity)]
-    let mut edges: BTreeMap<
-        &[String],
-        BTreeMap<(String, String), Vec<(&Path, usize, String)>>,
-    > = BTreeMap::new();
+    let mut upward = Vec::new();
+    // Per folder (the crate root too), the graph of its children.
+    let mut graphs: BTreeMap<&[String], Graph> = BTreeMap::new();
     for module in &modules {
         for import in &module.imports {
             let Some(target) = resolve(&module.path, &import.path, &children) else {
@@ -365,9 +323,10 @@ pub fn findings(root: &Path) -> Result<Findings> {
             let path = import.path.join("::");
             let through_root = target.first().and_then(|n| root_names.get(n.as_str()));
             if let (Some(source), false) = (through_root, module.path.is_empty()) {
-                let from = source.join("::");
-                let message = format!("{at}: `{path}` is `crate::{from}` re-exported by lib.rs");
-                findings.upward.push(message);
+                let source = source.join("::");
+                upward.push(format!(
+                    "{at}: `{path}` is `crate::{source}` re-exported by lib.rs"
+                ));
             }
             let target = defining_path(target, &bound);
             // The folder that holds both ends in different children.
@@ -377,80 +336,74 @@ pub fn findings(root: &Path) -> Result<Findings> {
                 .zip(&target)
                 .take_while(|(a, b)| a == b)
                 .count();
-            let (Some(from), Some(to)) = (module.path.get(shared), target.get(shared)) else {
+            let folder = &module.path[..shared];
+            let to = target
+                .get(shared)
+                .and_then(|to| children[folder].iter().find(|c| *c == to));
+            let (Some(from), Some(to)) = (module.path.get(shared), to) else {
                 continue;
             };
-            let folder = &module.path[..shared];
-            if children
-                .get(folder)
-                .is_some_and(|c| c.contains(&to.as_str()))
-            {
-                let shown = if import.in_code {
-                    format!("{path} in code")
-                } else {
-                    format!("use {path}")
-                };
-                let edge = edges.entry(folder).or_default();
-                let lines = edge.entry((from.clone(), to.clone())).or_default();
-                let line = format!("{at}: {from} -> {to} ({shown})");
-                lines.push((module.file.as_path(), import.line, line));
+            let shown = match import.in_code {
+                true => format!("{path} in code"),
+                false => format!("use {path}"),
+            };
+            let graph = graphs.entry(folder).or_default();
+            if !graph.contains_edge(from, to) {
+                graph.add_edge(from, to, Vec::new());
             }
+            let line = format!("{at}: {from} -> {to} ({shown})");
+            graph[(&from[..], *to)].push((&module.file, import.line, line));
         }
     }
-    for (folder, edges) in &edges {
-        let graph =
-            DiGraphMap::<&str, ()>::from_edges(edges.keys().map(|(a, b)| (a.as_str(), b.as_str())));
+    let mut circles = Vec::new();
+    for (folder, graph) in &graphs {
         let scope = match folder {
             [] => "the top-level modules".to_string(),
             path => format!("the submodules of crate::{}", path.join("::")),
         };
-        let mut groups: Vec<Vec<&str>> = petgraph::algo::tarjan_scc(&graph)
+        let mut groups: Vec<_> = tarjan_scc(graph)
             .into_iter()
             .filter(|g| g.len() > 1)
-            .map(|mut g| {
-                g.sort();
-                g
-            })
             .collect();
+        groups.iter_mut().for_each(|g| g.sort());
         groups.sort();
         for group in groups {
-            let circle = example(&graph, group[0]);
+            // A circle through the group's first member with the fewest edges: `[a, b, a]`.
+            let back = |from| astar(graph, from, |n| n == group[0], |_| 1, |_| 0);
+            let shortest = graph
+                .neighbors(group[0])
+                .filter_map(back)
+                .min_by_key(|(cost, _)| *cost);
+            let circle = [vec![group[0]], shortest.unwrap_or_default().1].concat();
             let mut out = format!("import circle among {scope}: {}\n", circle.join(" -> "));
             if group.len() + 1 > circle.len() {
-                out += &format!(
-                    "  these {} reach each other: {}\n",
-                    group.len(),
-                    group.join(", ")
-                );
+                let (n, all) = (group.len(), group.join(", "));
+                out += &format!("  these {n} reach each other: {all}\n");
             }
-            let mut lines: Vec<_> = edges
-                .iter()
-                .filter(|((a, b), _)| group.contains(&a.as_str()) && group.contains(&b.as_str()))
-                .flat_map(|(_, l)| l)
-                .collect();
+            let within = graph
+                .all_edges()
+                .filter(|(a, b, _)| group.contains(a) && group.contains(b));
+            let mut lines: Vec<_> = within.flat_map(|(_, _, lines)| lines).collect();
             lines.sort();
             lines
                 .iter()
                 .for_each(|(_, _, l)| out += &format!("    {l}\n"));
-            findings.circles.push(out);
+            circles.push(out);
         }
     }
-    Ok(findings)
+    Ok(Findings { circles, upward })
 }
 
 /// The check: prints what it found; an error when anything was.
 pub fn check(root: &Path) -> Result<()> {
     let findings = findings(root)?;
-    if findings.is_empty() {
+    if findings.circles.is_empty() && findings.upward.is_empty() {
         println!("module graph of src/: no import circle, no upward import");
         return Ok(());
     }
     print!("{}", findings.render());
-    bail!(
-        "{} import circle(s) and {} upward import(s) in src/",
-        findings.circles.len(),
-        findings.upward.len()
-    )
+    let (circles, upward) = (findings.circles.len(), findings.upward.len());
+    bail!("{circles} import circle(s) and {upward} upward import(s) in src/")
 }
 
 #[cfg(test)]
@@ -478,11 +431,13 @@ mod tests {
         module
     }
 
-    fn paths(source: &str) -> Vec<(String, Option<String>, usize)> {
-        let imports = module(source).imports.into_iter();
-        imports
-            .map(|i| (i.path.join("::"), i.binds, i.line))
-            .collect()
+    /// `path@line`, `path=binds@line` when it binds another name than its last segment.
+    fn imports(source: &str) -> Vec<String> {
+        let text = |i: Import| match i.binds.filter(|b| Some(b) != i.path.last()) {
+            Some(binds) => format!("{}={binds}@{}", i.path.join("::"), i.line),
+            None => format!("{}@{}", i.path.join("::"), i.line),
+        };
+        module(source).imports.into_iter().map(text).collect()
     }
 
     #[test]
@@ -490,18 +445,20 @@ mod tests {
         let source =
             "use crate::{a::B, c,\n    d::{self, e::*, F as G}};\npub(crate) use super::h::I;\n";
         let expect = [
-            ("crate::a::B", Some("B"), 1),
-            ("crate::c", Some("c"), 1),
-            ("crate::d", Some("d"), 2),
-            ("crate::d::e", None, 2),
-            ("crate::d::F", Some("G"), 2),
-            ("super::h::I", Some("I"), 3),
+            "crate::a::B@1",
+            "crate::c@1",
+            "crate::d@2",
+            "crate::d::e@2",
+            "crate::d::F=G@2",
+            "super::h::I@3",
         ];
-        let expect: Vec<_> = expect
-            .iter()
-            .map(|(p, b, l)| (p.to_string(), b.map(str::to_string), *l))
+        assert_eq!(imports(source), expect);
+        let binds: Vec<_> = module(source)
+            .imports
+            .into_iter()
+            .map(|i| i.binds)
             .collect();
-        assert_eq!(paths(source), expect);
+        assert_eq!(binds[3], None, "a glob binds no name");
     }
 
     #[test]
@@ -509,13 +466,14 @@ mod tests {
         let source = "fn f() {\n    crate::drain::watch(x);\n    let m = super::y::Z::new();\n}\n\
                       pub(crate) fn g() {}\npub(in crate::a) fn h() {}\nmacro_rules! m { () => { $crate::no::X }; }\n\
                       fn k() { format!(\"{}\", crate::w::v()); }\n";
-        let found: Vec<(String, usize)> = paths(source).into_iter().map(|p| (p.0, p.2)).collect();
-        let expect = [
-            ("crate::drain::watch", 2),
-            ("super::y::Z::new", 3),
-            ("crate::w::v", 8),
-        ];
-        assert_eq!(found, expect.map(|(p, l)| (p.to_string(), l)));
+        assert_eq!(
+            imports(source),
+            [
+                "crate::drain::watch@2",
+                "super::y::Z::new@3",
+                "crate::w::v@8"
+            ]
+        );
     }
 
     #[test]
@@ -524,16 +482,15 @@ mod tests {
                       #[cfg(all(test, feature = \"a\"))]\nuse crate::{p, q};\n#[cfg(not(test))]\nuse crate::r::S;\n\
                       fn f() {\n    #[cfg(test)]\n    use crate::t;\n    use crate::u;\n}\n/// use crate::doc;\nmod inline { use crate::v; }\n\
                       #[cfg(doc)]\nuse crate::linked;\nimpl A {\n    #[cfg(test)]\n    fn t() { crate::w::x(); }\n}\n";
-        let found: Vec<String> = paths(source).into_iter().map(|p| p.0).collect();
-        assert_eq!(found, ["crate::r::S", "crate::u", "crate::v"]);
-        let mods = module(source).mods;
         assert_eq!(
-            mods,
-            [("io".to_string(), false), ("inline".to_string(), true)]
+            imports(source),
+            ["crate::r::S@10", "crate::u@14", "crate::v@17"]
         );
-        assert!(module("#![cfg(test)]\nuse crate::a::B;\n")
-            .imports
-            .is_empty());
+        assert_eq!(
+            module(source).mods,
+            [("io".into(), false), ("inline".into(), true)]
+        );
+        assert!(imports("#![cfg(test)]\nuse crate::a::B;\n").is_empty());
     }
 
     #[test]
@@ -620,14 +577,11 @@ mod tests {
             "    src/d.rs:1: d -> b (use crate::b::B)",
         ];
         assert_eq!(lines, expect);
-        assert!(check(
-            tree(&[
-                ("lib.rs", "mod a;\nmod b;\n"),
-                ("a.rs", "use crate::b::B;\n"),
-                ("b.rs", "use super::a::X;\n")
-            ])
-            .path()
-        )
-        .is_err());
+        let two = [
+            ("lib.rs", "mod a;\nmod b;\n"),
+            ("a.rs", "use crate::b::B;\n"),
+            ("b.rs", "use super::a::X;\n"),
+        ];
+        assert!(check(tree(&two).path()).is_err());
     }
 }
