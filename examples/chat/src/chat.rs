@@ -8,10 +8,11 @@ use futures::future::{select, Either};
 use futures::{SinkExt, Stream, StreamExt};
 use wasm_websocket::{CloseCode, CloseEvent, Error, Message, State, WebSocket};
 
-/// The connection the chat runs on. Both `WebSocket` and `ReconnectingWebSocket` are a
+/// The connection the chat runs on. `WebSocket` and `ReconnectingWebSocket` are both a
 /// Stream + Sink with `close`, so moving to the reconnecting socket (once it works
-/// natively too) is this function's one line:
-/// `WebSocket::builder(url).reconnecting(ReconnectPolicy::new())` (and this type).
+/// natively too) is this function alone: returning `ReconnectingWebSocket` from
+/// `WebSocket::builder(url).reconnecting(ReconnectPolicy::new())`. (The chat would then
+/// say `open` as soon as it is created; its `events()` tell the reconnects.)
 async fn connect(url: &str) -> Result<WebSocket, Error> {
     WebSocket::connect(url).await
 }
@@ -89,12 +90,21 @@ pub async fn run<E: fmt::Display>(
     if let Some(error) = &failure {
         show(Event::Failed(error.clone()));
     }
-    // Leaves if still open; if the connection has ended, resolves with its close event.
-    match ws.close(CloseCode::NORMAL, "bye").await {
-        Ok(event) => {
+    // Leaves if still open; if the connection has ended, resolves with its close event
+    // (optional for the reconnecting socket: it may never have connected).
+    // `Into`: a `CloseEvent` here, an `Option` from the reconnecting socket.
+    #[allow(clippy::useless_conversion)]
+    let closed: Result<Option<CloseEvent>, Error> =
+        ws.close(CloseCode::NORMAL, "bye").await.map(Into::into);
+    match closed {
+        Ok(Some(event)) => {
             let clean = event.was_clean;
             show(Event::Closed(event));
             failure.is_none() && clean
+        }
+        Ok(None) => {
+            show(Event::State(State::Closed));
+            false
         }
         Err(error) => {
             show(Event::Failed(error.to_string()));
