@@ -21,11 +21,11 @@ pub const CHECKS: &[(&str, &str)] = &[
     ),
     (
         "clippy-examples",
-        "clippy --target wasm32-unknown-unknown -p yew-chat -p leptos-chat",
+        "clippy --target wasm32-unknown-unknown -p yew-chat -p leptos-chat -p chat",
     ),
     (
         "clippy-native",
-        "clippy -p xtask -p xtask-record -p ws-peer --all-targets",
+        "clippy -p xtask -p xtask-record -p ws-peer -p chat --all-targets",
     ),
     (
         "clippy-native-lib",

@@ -1,8 +1,10 @@
-//! The framework examples: builds the Yew and Leptos chats (`examples/yew-chat`,
-//! `examples/leptos-chat`) to wasm, runs the Leptos hook's browser tests
-//! (`tests/leptos_hooks.rs`, feature `leptos`), and smoke-tests both apps in headless
+//! The examples: builds the Yew and Leptos chats (`examples/yew-chat`,
+//! `examples/leptos-chat`) and the cross-platform chat's page (`examples/chat`) to wasm,
+//! and that chat's terminal program natively; runs the Leptos hook's browser tests
+//! (`tests/leptos_hooks.rs`, feature `leptos`), and smoke-tests the apps in headless
 //! Chromium (`examples/tests`, node:test + playwright-core) against `ws-peer --static`,
-//! which serves the apps and answers their `/echo` and `/stats` routes on one port.
+//! which serves the apps and answers their `/echo`, `/stats` and `/chat` routes on one
+//! port; the cross-platform chat's test runs the terminal program beside its page.
 //!
 //! One cargo invocation builds both apps and the hook tests, in the dev profile and in the
 //! workspace's target directory: with the same packages and features selected, the later
@@ -11,7 +13,8 @@
 //! for all three. The dev profile keeps the build short (the release profile's LTO would
 //! add minutes on two cores, and the tests do not need it). `wasm-bindgen --target web`
 //! (the CLI at the Cargo.lock version, which `cargo xtask test` installs anyway) turns
-//! each app into `pkg/` next to its `index.html` under `<target>/examples-site/{yew,leptos}`.
+//! each app into `pkg/` next to its `index.html` under
+//! `<target>/examples-site/{yew,leptos,chat}`.
 
 use std::fs;
 use std::path::Path;
@@ -33,7 +36,11 @@ const NAME: &str = "examples";
 const APPS: &[(&str, &str, &str)] = &[
     ("yew-chat", "yew-chat", "yew"),
     ("leptos-chat", "leptos-chat", "leptos"),
+    ("chat", "chat", "chat"),
 ];
+
+/// The cross-platform chat's package, also built natively: its terminal program.
+const TERMINAL_APP: &str = "chat";
 
 /// The wasm-bindgen-test suites of the hooks (in `tests/`), and the crate features they
 /// need. (A Yew hook test would need Yew's `csr` renderer, which the crate does not enable;
@@ -103,6 +110,17 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
     }
     println!("{}", site.display());
 
+    header("build the chat's terminal program (dev profile, native)");
+    let started = Instant::now();
+    cargo()
+        .args(["build", "-p", TERMINAL_APP])
+        .current_dir(root)
+        .run()?;
+    println!(
+        "terminal program built in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
     let tests = root.join("examples/tests");
     header("npm dependencies of the example tests");
     setup::ensure_node_modules(&tests, mode)?;
@@ -121,10 +139,12 @@ fn run(root: &Path, mode: Mode) -> Result<SuiteResult> {
     let (mut counts, mut problems) = (hooks.counts, Vec::from_iter(hooks.problem));
 
     header("example apps' smoke tests (node --test, headless Chromium)");
-    let smoke = run_node_test(
-        NAME,
-        &mut node_test(&tests, &["chat.test.mjs"], &peer, &site),
-    )?;
+    let mut smoke = node_test(&tests, &["chat.test.mjs"], &peer, &site);
+    smoke.env(
+        "CHAT_EXE",
+        target_dir(root).join("debug").join(TERMINAL_APP),
+    );
+    let smoke = run_node_test(NAME, &mut smoke)?;
     drop(peer);
     counts.add(smoke.counts);
     problems.extend(smoke.problem);

@@ -36,6 +36,7 @@ macro_rules! vlog {
     };
 }
 
+pub mod chat;
 mod connection;
 pub mod query;
 mod responses;
@@ -73,6 +74,8 @@ pub struct Shared {
     pub refusals: routes::Refusals,
     /// Tokens issued by `/token_issue`, not yet used by `/token_echo`.
     pub tokens: routes::Tokens,
+    /// The `/chat` rooms.
+    pub rooms: chat::Rooms,
 }
 
 /// Counts one open WebSocket connection for as long as it lives.

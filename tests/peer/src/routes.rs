@@ -91,6 +91,10 @@ pub enum Route {
         token: String,
         drop_after: Option<u64>,
     },
+    /// `/chat`: relays every message to every connection of `room`, the sender's included.
+    Chat {
+        room: String,
+    },
     /// The soak and fault routes (`/victim`, `/soak_flood`, `/soak_progress`).
     Soak(crate::soak_routes::SoakRoute),
 }
@@ -145,6 +149,9 @@ impl Route {
                 n: p.num("n", 1),
             },
             "/silent" => Route::Silent,
+            "/chat" => Route::Chat {
+                room: p.get("room").unwrap_or("").to_string(),
+            },
             "/token_issue" => Route::TokenIssue,
             "/token_echo" => Route::TokenEcho {
                 token: p.get("token").unwrap_or("").to_string(),
@@ -324,6 +331,7 @@ impl Route {
                 close_and_wait(&mut ws, Some(done_frame())).await
             }
             Route::Soak(route) => route.run(ws).await,
+            Route::Chat { room } => crate::chat::relay(&mut ws, &shared.rooms, &room).await,
             Route::Silent => serve(&mut ws, None, |_| Step::Continue(None))
                 .await
                 .map(drop),
@@ -753,6 +761,10 @@ mod tests {
             })
         );
         assert_eq!(Route::from_uri(&uri("/silent")), Some(Route::Silent));
+        assert_eq!(
+            Route::from_uri(&uri("/chat?room=a%20b")),
+            Some(Route::Chat { room: "a b".into() })
+        );
         assert_eq!(
             Route::from_uri(&uri("/token_echo?token=tok1&drop_after=2")),
             Some(Route::TokenEcho {

@@ -851,3 +851,72 @@ async fn token_echo_accepts_each_issued_token_once() {
     let (close, _) = expect_end(&mut ws).await;
     assert_eq!(close, None, "an abrupt drop sends no close frame");
 }
+
+#[tokio::test]
+async fn chat_relays_to_everyone_in_the_room() {
+    let addr = server().await;
+    let mut a = connect(addr, "/chat?room=r1").await;
+    // Its own message coming back shows that a member has joined.
+    a.send(Message::text("a0")).await.unwrap();
+    assert_eq!(recv(&mut a).await, Message::text("a0"));
+    let mut b = connect(addr, "/chat?room=r1").await;
+    b.send(Message::binary(vec![1, 2])).await.unwrap();
+    assert_eq!(recv(&mut b).await, Message::binary(vec![1, 2]));
+    assert_eq!(recv(&mut a).await, Message::binary(vec![1, 2]));
+    // Another room hears nothing of r1, and r1 nothing of it: `c1` was relayed before
+    // `a1` was sent, so a shared room would deliver it to `a` first.
+    let mut c = connect(addr, "/chat?room=r2").await;
+    c.send(Message::text("c1")).await.unwrap();
+    assert_eq!(recv(&mut c).await, Message::text("c1"));
+    a.send(Message::text("a1")).await.unwrap();
+    assert_eq!(recv(&mut a).await, Message::text("a1"));
+    assert_eq!(recv(&mut b).await, Message::text("a1"));
+    // Leaving is a normal closing handshake; the others stay.
+    b.close(None).await.unwrap();
+    expect_end(&mut b).await;
+    a.send(Message::text("a2")).await.unwrap();
+    assert_eq!(recv(&mut a).await, Message::text("a2"));
+    c.send(Message::text("c2")).await.unwrap();
+    assert_eq!(recv(&mut c).await, Message::text("c2"));
+}
+
+#[tokio::test]
+async fn chat_closes_a_member_that_falls_behind() {
+    let addr = server().await;
+    let mut slow = connect(addr, "/chat?room=lag").await;
+    slow.send(Message::text("joined")).await.unwrap();
+    assert_eq!(recv(&mut slow).await, Message::text("joined"));
+    let (mut say, mut hear) = connect(addr, "/chat?room=lag").await.split();
+    // The talker reads what it hears (its own messages), so only `slow` falls behind.
+    let n = ws_peer::chat::BACKLOG * 3;
+    let heard = tokio::spawn(async move {
+        for _ in 0..n {
+            hear.next().await.unwrap().unwrap();
+        }
+    });
+    for i in 0..n {
+        say.feed(Message::binary(vec![i as u8; 16 << 10]))
+            .await
+            .unwrap();
+    }
+    say.flush().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(30), heard)
+        .await
+        .expect("the talker heard itself")
+        .unwrap();
+    // `slow` reads what reached its socket before the peer found it behind, then the close.
+    let mut received = 0;
+    let close = loop {
+        match recv(&mut slow).await {
+            Message::Binary(_) => received += 1,
+            Message::Close(frame) => break frame.expect("a close frame with a code"),
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.code), ws_peer::chat::LAGGED);
+    assert!(close.reason.starts_with("lagged: "), "{close:?}");
+    assert!(
+        received < n,
+        "skipped messages are not delivered ({received} of {n})"
+    );
+}
