@@ -420,7 +420,8 @@ async fn backoff_delays_follow_the_policy() {
             .backoff(ms(40), ms(120), 2.0)
             .reconnect_limit(Some(4));
         // Refused handshakes fail at once (Firefox adds growing delays of its own after
-        // them, which only lengthens the waits). Not `/hang` with a connect timeout:
+        // them, up to a minute; webdriver.json turns that browser policy off, since it
+        // would only lengthen the waits measured here). Not `/hang` with a connect timeout:
         // Firefox keeps the connections of abandoned handshakes until the server answers,
         // and after some ten of them to one host, new connections to it stall.
         let mut ws = reconnecting("/refuse", policy.clone());
