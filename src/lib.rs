@@ -55,9 +55,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(rust_2018_idioms, unreachable_pub)]
-// The reconnecting socket is browser-only until its rewrite lands; the docs' links to it
-// resolve on wasm32 (the docs.rs target).
-#![cfg_attr(not(target_arch = "wasm32"), allow(rustdoc::broken_intra_doc_links))]
 
 mod close;
 mod close_event;
@@ -71,8 +68,6 @@ mod hooks;
 mod io;
 mod listeners;
 mod message;
-// Browser-only until its rewrite (src/reconnect/) brings it to native targets; compiled
-// natively only for the hooks, which never connect outside the browser (SSR).
 mod reconnect;
 mod socket;
 mod state;
@@ -105,6 +100,7 @@ pub use socket::{
     WebSocket, DEFAULT_HIGH_WATER_MARK,
 };
 pub use state::State;
+pub use sync::{MaybeSend, MaybeSync};
 
 #[cfg(feature = "leptos")]
 #[cfg_attr(docsrs, doc(cfg(feature = "leptos")))]

@@ -23,6 +23,32 @@ mod imp {
         pub(crate) fn lock(&self) -> std::cell::RefMut<'_, T> {
             self.0.borrow_mut()
         }
+
+        /// Exclusive access if nobody has it: `None` means it is held further up this
+        /// thread's stack (a wake inside a borrow polled a task that came back here).
+        pub(crate) fn try_lock(&self) -> Option<std::cell::RefMut<'_, T>> {
+            self.0.try_borrow_mut().ok()
+        }
+
+        /// [`try_lock`](Self::try_lock): on one thread, a lock that is held is held by
+        /// a caller further up the stack, and waiting would never end.
+        pub(crate) fn enter(&self) -> Option<std::cell::RefMut<'_, T>> {
+            self.try_lock()
+        }
+    }
+
+    /// A `bool` read and written without a lock.
+    #[derive(Default)]
+    pub(crate) struct Flag(std::cell::Cell<bool>);
+
+    impl Flag {
+        pub(crate) fn get(&self) -> bool {
+            self.0.get()
+        }
+
+        pub(crate) fn set(&self, value: bool) {
+            self.0.set(value);
+        }
     }
 
     /// A `u64` read and written whole, without a lock.
@@ -39,9 +65,17 @@ mod imp {
         }
     }
 
-    /// `Send + Sync` natively; nothing on wasm32.
-    pub(crate) trait MaybeSend {}
+    /// What a closure or future given to the crate must be: nothing on wasm32, where
+    /// everything stays on the browser's one thread; `Send` natively, where tokio may run
+    /// a connection's tasks on any thread. Implemented for every type that qualifies.
+    pub trait MaybeSend {}
     impl<T: ?Sized> MaybeSend for T {}
+
+    /// What a closure the crate shares (e.g. a policy's rule) must be besides
+    /// [`MaybeSend`]: nothing on wasm32, `Sync` natively. Implemented for every type
+    /// that qualifies.
+    pub trait MaybeSync {}
+    impl<T: ?Sized> MaybeSync for T {}
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -63,6 +97,32 @@ mod imp {
         pub(crate) fn lock(&self) -> parking_lot::MutexGuard<'_, T> {
             self.0.lock()
         }
+
+        /// Exclusive access if nobody has it, without waiting.
+        pub(crate) fn try_lock(&self) -> Option<parking_lot::MutexGuard<'_, T>> {
+            self.0.try_lock()
+        }
+
+        /// Exclusive access, waiting for it: another thread that holds the lock only
+        /// delays this one (tokio's wakers never poll a task inside `wake`, so it is not
+        /// held further up this thread's stack). Always `Some`.
+        pub(crate) fn enter(&self) -> Option<parking_lot::MutexGuard<'_, T>> {
+            Some(self.0.lock())
+        }
+    }
+
+    /// A `bool` read and written without a lock.
+    #[derive(Default)]
+    pub(crate) struct Flag(std::sync::atomic::AtomicBool);
+
+    impl Flag {
+        pub(crate) fn get(&self) -> bool {
+            self.0.load(std::sync::atomic::Ordering::SeqCst)
+        }
+
+        pub(crate) fn set(&self, value: bool) {
+            self.0.store(value, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     /// A `u64` read and written whole, without a lock.
@@ -79,9 +139,18 @@ mod imp {
         }
     }
 
-    /// `Send + Sync` natively; nothing on wasm32.
-    pub(crate) trait MaybeSend: Send + Sync {}
-    impl<T: ?Sized + Send + Sync> MaybeSend for T {}
+    /// What a closure or future given to the crate must be: nothing on wasm32, where
+    /// everything stays on the browser's one thread; `Send` natively, where tokio may run
+    /// a connection's tasks on any thread. Implemented for every type that qualifies.
+    pub trait MaybeSend: Send {}
+    impl<T: ?Sized + Send> MaybeSend for T {}
+
+    /// What a closure the crate shares (e.g. a policy's rule) must be besides
+    /// [`MaybeSend`]: nothing on wasm32, `Sync` natively. Implemented for every type
+    /// that qualifies.
+    pub trait MaybeSync: Sync {}
+    impl<T: ?Sized + Sync> MaybeSync for T {}
 }
 
-pub(crate) use imp::{Counter, Lock, MaybeSend, Shared, Weak};
+pub(crate) use imp::{Counter, Flag, Lock, Shared, Weak};
+pub use imp::{MaybeSend, MaybeSync};

@@ -26,7 +26,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls;
 use wasm_websocket::{
     live_listeners, Backend, BinaryType, CloseCode, CloseFuture, ClosedFuture, ConnectFuture,
-    Error, Handle, Message, State, WebSocket,
+    ConnectTarget, Error, Handle, Message, ReconnectCloseFuture, ReconnectEvent, ReconnectEvents,
+    ReconnectHandle, ReconnectPolicy, ReconnectingWebSocket, State, WebSocket,
 };
 
 fn assert_send<T: Send>() {}
@@ -44,6 +45,13 @@ fn public_types_are_send() {
     assert_send::<Error>();
     #[cfg(feature = "io")]
     assert_send::<wasm_websocket::ByteStream>();
+    assert_send::<ReconnectingWebSocket>();
+    assert_send::<ReconnectHandle>();
+    assert_send::<ReconnectEvents>();
+    assert_send::<ReconnectCloseFuture>();
+    assert_send::<ReconnectPolicy>();
+    assert_send::<futures::stream::SplitSink<ReconnectingWebSocket, Message>>();
+    assert_send::<futures::stream::SplitStream<ReconnectingWebSocket>>();
     // The futures of the Sink and Stream extension traits, too.
     fn send_future(ws: &mut WebSocket) -> impl Send + '_ {
         ws.send(Message::from("x"))
@@ -52,6 +60,87 @@ fn public_types_are_send() {
         ws.next()
     }
     let _ = (send_future, next_future);
+}
+
+/// A reconnecting socket's halves, handle and events on tasks of a multi-threaded
+/// runtime, with a provider whose future is `Send` but holds no lock across its await.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnecting_socket_works_from_tasks_on_a_multi_thread_runtime() {
+    bounded(async {
+        let attempts = Arc::new(Mutex::new(Vec::new()));
+        let seen = attempts.clone();
+        let ws = WebSocket::builder(url("/refuse"))
+            .reconnecting_with(
+                ReconnectPolicy::new().backoff(
+                    Duration::from_millis(1),
+                    Duration::from_millis(5),
+                    2.0,
+                ),
+                move |attempt| {
+                    let seen = seen.clone();
+                    async move {
+                        tokio::task::yield_now().await;
+                        seen.lock().unwrap().push(attempt);
+                        // The first connection is dropped by the peer after echoing 3 messages.
+                        let path = if attempt == 0 {
+                            "/drop?after=3"
+                        } else {
+                            "/echo"
+                        };
+                        Ok::<_, Error>(ConnectTarget::new(url(path)))
+                    }
+                },
+            )
+            .unwrap();
+        let handle = ws.handle();
+        let mut events = ws.events();
+        let (mut sink, mut stream) = ws.split();
+        let sender = tokio::spawn(async move {
+            for i in 0..200u32 {
+                sink.send(Message::from(format!("m{i}"))).await.unwrap();
+            }
+            sink
+        });
+        let receiver = tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                match stream.next().await {
+                    Some(Ok(Message::Text(text))) if text == "end" => return (stream, got),
+                    Some(Ok(Message::Text(text))) => got.push(text),
+                    other => panic!("{other:?}"),
+                }
+            }
+        });
+        let mut sink = sender.await.unwrap();
+        // The second connection (the peer's plain echo) is up: what is sent now arrives.
+        let mut connected = 0;
+        while connected < 2 {
+            match events.next().await {
+                Some(ReconnectEvent::Connected { .. }) => connected += 1,
+                Some(_) => {}
+                None => panic!("the events ended"),
+            }
+        }
+        sink.send(Message::from("end")).await.unwrap();
+        let (stream, got) = receiver.await.unwrap();
+        // Each message at most once and in order; the first connection's three echoes
+        // came back (a reset may lose what it had handed on after them: the delivery
+        // suite checks those rules exactly).
+        let numbers: Vec<u32> = got.iter().map(|t| t[1..].parse().unwrap()).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        assert_eq!(numbers[..3], [0, 1, 2]);
+        let closer = tokio::spawn(handle.close(CloseCode::NORMAL, "done"));
+        assert!(closer.await.unwrap().unwrap().is_some());
+        assert_eq!(attempts.lock().unwrap()[..2], [0, 1]);
+        drop((sink, stream));
+    })
+    .await;
+}
+
+#[test]
+fn a_reconnecting_socket_outside_a_runtime_is_unsupported() {
+    let made = WebSocket::builder(url("/echo")).reconnecting(ReconnectPolicy::new());
+    assert!(matches!(made, Err(Error::Unsupported { .. })), "{made:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,20 +33,20 @@
 //! - issue 19: `reconnect()` while open (1000 "reconnect", then attempt 0), while waiting
 //!   to retry (the wait is skipped), and after `GaveUp` (it comes back, the stream goes
 //!   on); refused once the stream has ended or a close was asked for
-//! - the suite runs on a page, or in a dedicated worker with `--cfg wasm_ws_worker`
-// Browser-only (the reconnecting socket is not native yet).
-#![cfg(target_arch = "wasm32")]
+//! - the suite runs on a page, or in a dedicated worker with `--cfg wasm_ws_worker`, and
+//!   natively under tokio (the delivery-rule tests on a multi-threaded runtime, so the
+//!   driver and the test's tasks run on different threads; the memory figure is wasm's)
 
 mod common;
 
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
 use futures::stream::FusedStream;
 use futures::{FutureExt, SinkExt, StreamExt};
-use gloo_timers::future::TimeoutFuture;
-use wasm_bindgen::JsCast;
+#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::*;
 use wasm_websocket::{
     live_listeners, CloseCode, CloseEvent, ConnectTarget, Error, Message, ReconnectEvent,
@@ -54,22 +54,13 @@ use wasm_websocket::{
 };
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
-#[cfg(not(wasm_ws_worker))]
+#[cfg(all(target_arch = "wasm32", not(wasm_ws_worker)))]
 wasm_bindgen_test_configure!(run_in_browser);
-#[cfg(wasm_ws_worker)]
+#[cfg(all(target_arch = "wasm32", wasm_ws_worker))]
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
 
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
-}
-
-/// A key no other test (or other run against the same peer) uses.
-fn unique_key(name: &str) -> String {
-    format!("{name}-{}", (js_sys::Math::random() * 1e12) as u64)
 }
 
 /// A fast policy for tests.
@@ -142,24 +133,18 @@ async fn report(key: &str) -> Vec<Vec<String>> {
     let Message::Text(json) = common::next_message(&mut ws).await else {
         panic!("report is not text");
     };
-    let parsed = js_sys::JSON::parse(&json).expect("report is JSON");
-    let connections: js_sys::Array = parsed.dyn_into().expect("an array");
+    let parsed: serde_json::Value = serde_json::from_str(&json).expect("report is JSON");
+    let connections = parsed.as_array().expect("an array");
     connections
         .iter()
         .map(|messages| {
-            let messages: js_sys::Array = messages.dyn_into().expect("an array");
             messages
+                .as_array()
+                .expect("an array")
                 .iter()
-                .map(|m| match m.as_string() {
-                    Some(text) => text,
-                    None => {
-                        let field = |k: &str| js_sys::Reflect::get(&m, &k.into()).unwrap();
-                        format!(
-                            "#{}:{}",
-                            field("len").as_f64().unwrap(),
-                            field("head").as_string().unwrap()
-                        )
-                    }
+                .map(|m| match m.as_str() {
+                    Some(text) => text.to_string(),
+                    None => format!("#{}:{}", m["len"], m["head"].as_str().unwrap()),
                 })
                 .collect()
         })
@@ -274,7 +259,7 @@ async fn ten_thousand(
         );
     }
     let received: usize = record.iter().map(Vec::len).sum();
-    web_sys_log(&format!(
+    log(&format!(
         "10k, {ending}: {} connections, {received} received, {lost} lost on the wire, {} \
          unsent at the end, last close {event:?}, {} ms",
         ended.len(),
@@ -284,10 +269,14 @@ async fn ten_thousand(
     (record, lost)
 }
 
-#[wasm_bindgen_test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    tokio::test(flavor = "multi_thread", worker_threads = 2)
+)]
 async fn ten_thousand_messages_across_resets_follow_the_delivery_rules() {
     if on_stream_backend() {
-        web_sys_log(STREAM_RESET_SKIP);
+        log(STREAM_RESET_SKIP);
         return;
     }
     within(60, async {
@@ -301,7 +290,11 @@ async fn ten_thousand_messages_across_resets_follow_the_delivery_rules() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    tokio::test(flavor = "multi_thread", worker_threads = 2)
+)]
 async fn ten_thousand_messages_across_server_closes_follow_the_delivery_rules() {
     within(60, async {
         let policy = ReconnectPolicy::new()
@@ -325,20 +318,14 @@ const STREAM_RESET_SKIP: &str = "skipped on the WebSocketStream backend: Chromiu
     crashes the tab now and then when a WebSocketStream with a reader ends abnormally \
     while writes are in flight (reproduced without this crate)";
 
-fn web_sys_log(text: &str) {
-    web_sys_console_log(text);
-}
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = console, js_name = log)]
-    fn web_sys_console_log(s: &str);
-}
-
-#[wasm_bindgen_test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    tokio::test(flavor = "multi_thread", worker_threads = 2)
+)]
 async fn a_message_cut_off_by_a_reset_is_sent_again_first() {
     if on_stream_backend() {
-        web_sys_log(STREAM_RESET_SKIP);
+        log(STREAM_RESET_SKIP);
         return;
     }
     bounded(async {
@@ -412,7 +399,7 @@ async fn a_message_cut_off_by_a_reset_is_sent_again_first() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn backoff_delays_follow_the_policy() {
     bounded(async {
         let before = live_listeners();
@@ -470,7 +457,7 @@ async fn backoff_delays_follow_the_policy() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn reconnect_limit_gives_up_and_hands_back_the_outbox() {
     bounded(async {
         let before = live_listeners();
@@ -515,7 +502,7 @@ async fn reconnect_limit_gives_up_and_hands_back_the_outbox() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn refused_handshakes_are_retried_until_one_succeeds() {
     bounded(async {
         let key = unique_key("refuse");
@@ -555,7 +542,7 @@ async fn refused_handshakes_are_retried_until_one_succeeds() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn connect_timeout_fires_on_every_attempt() {
     bounded(async {
         let before = live_listeners();
@@ -583,7 +570,7 @@ async fn connect_timeout_fires_on_every_attempt() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn idle_timeout_reconnects() {
     bounded(async {
         let before = live_listeners();
@@ -623,7 +610,7 @@ async fn idle_timeout_reconnects() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn application_close_stops_reconnecting() {
     bounded(async {
         let before = live_listeners();
@@ -665,7 +652,7 @@ async fn application_close_stops_reconnecting() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn close_while_waiting_to_retry() {
     bounded(async {
         let before = live_listeners();
@@ -690,7 +677,7 @@ async fn close_while_waiting_to_retry() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn clean_close_by_the_server_ends_it_unless_the_policy_reconnects() {
     bounded(async {
         let mut ws = reconnecting("/close?code=4001&reason=later", quick());
@@ -739,7 +726,7 @@ async fn reconnects_once_then_gives_up(ws: &ReconnectingWebSocket) {
     );
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn outbox_overflow_is_an_error_while_disconnected() {
     bounded(async {
         let key = unique_key("outbox");
@@ -812,7 +799,7 @@ async fn outbox_overflow_is_an_error_while_disconnected() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn heartbeats_are_sent_and_not_numbered() {
     bounded(async {
         let mut ws = WebSocket::builder(url("/echo"))
@@ -839,7 +826,7 @@ async fn heartbeats_are_sent_and_not_numbered() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn a_heartbeat_adds_one_timer_per_connection() {
     bounded(async {
         let before = live_listeners();
@@ -862,7 +849,7 @@ async fn a_heartbeat_adds_one_timer_per_connection() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn a_stalled_reader_holds_the_next_attempt_back() {
     if on_stream_backend() {
         // The browser holds what is not read, and the close frame behind it.
@@ -877,7 +864,7 @@ async fn a_stalled_reader_holds_the_next_attempt_back() {
         let mut events = ws.events();
         wait_for(&mut events, as_ended).await;
         // Nothing was read: no other connection may open and add 200 more.
-        TimeoutFuture::new(300).await;
+        sleep_ms(300).await;
         while let Some(Some(event)) = events.next().now_or_never() {
             assert!(
                 !matches!(event, ReconnectEvent::Connected { .. }),
@@ -904,7 +891,15 @@ async fn a_stalled_reader_holds_the_next_attempt_back() {
     .await;
 }
 
-#[wasm_bindgen_test]
+/// The module's wasm memory; natively the figure is not taken (0).
+fn memory() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    return wasm_memory();
+    #[cfg(not(target_arch = "wasm32"))]
+    return 0;
+}
+
+#[async_test]
 async fn a_thousand_reconnects_leave_memory_and_listeners_alone() {
     within(60, async {
         let before = live_listeners();
@@ -935,7 +930,7 @@ async fn a_thousand_reconnects_leave_memory_and_listeners_alone() {
                     assert_eq!(attempt, retries);
                     connected += 1;
                     if connected == 100 {
-                        warm_memory = wasm_memory();
+                        warm_memory = memory();
                     }
                 }
                 ReconnectEvent::Disconnected { event, .. } => assert!(event.was_clean),
@@ -946,12 +941,12 @@ async fn a_thousand_reconnects_leave_memory_and_listeners_alone() {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        assert_eq!(wasm_memory(), warm_memory, "wasm memory grew");
+        assert_eq!(memory(), warm_memory, "wasm memory grew");
         assert!(
             late_max <= early_max,
             "{late_max} live listeners, {early_max} early"
         );
-        web_sys_log(&format!(
+        log(&format!(
             "1000 reconnects: {} ms, memory {} bytes, at most {late_max} listeners",
             now_ms() - started,
             warm_memory
@@ -963,7 +958,7 @@ async fn a_thousand_reconnects_leave_memory_and_listeners_alone() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn drop_releases_everything() {
     bounded(async {
         let before = live_listeners();
@@ -1015,13 +1010,11 @@ fn token_target(token: &str) -> ConnectTarget {
     ConnectTarget::new(url(&format!("/token_echo?token={token}&drop_after=1")))
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn a_provider_fetches_a_fresh_token_for_every_attempt() {
-    use std::cell::RefCell;
-    use std::rc::Rc;
     bounded(async {
         let before = live_listeners();
-        let calls: Rc<RefCell<Vec<(u32, String)>>> = Rc::default();
+        let calls: Arc<Mutex<Vec<(u32, String)>>> = Arc::default();
         let seen = calls.clone();
         // The builder's URL is not used: every attempt asks the provider.
         let mut ws = WebSocket::builder(url("/refuse"))
@@ -1029,7 +1022,7 @@ async fn a_provider_fetches_a_fresh_token_for_every_attempt() {
                 let seen = seen.clone();
                 async move {
                     let token = fetch_token().await?;
-                    seen.borrow_mut().push((attempt, token.clone()));
+                    seen.lock().unwrap().push((attempt, token.clone()));
                     Ok(token_target(&token))
                 }
             })
@@ -1053,7 +1046,7 @@ async fn a_provider_fetches_a_fresh_token_for_every_attempt() {
             let ended = wait_for(&mut events, as_ended).await;
             assert!(!ended.event.was_clean, "{ended:?}");
         }
-        let calls = calls.borrow().clone();
+        let calls = calls.lock().unwrap().clone();
         let attempts: Vec<u32> = calls.iter().map(|(attempt, _)| *attempt).collect();
         assert_eq!(attempts[..3], [0, 1, 2], "{calls:?}");
         let mut tokens: Vec<&String> = calls.iter().map(|(_, token)| token).collect();
@@ -1069,7 +1062,7 @@ async fn a_provider_fetches_a_fresh_token_for_every_attempt() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn a_reused_token_is_refused_and_counts_as_a_failed_attempt() {
     bounded(async {
         let token = fetch_token().await.unwrap();
@@ -1103,7 +1096,7 @@ async fn a_reused_token_is_refused_and_counts_as_a_failed_attempt() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn a_failing_provider_is_retried() {
     bounded(async {
         let refused = Error::Js {
@@ -1116,7 +1109,7 @@ async fn a_failing_provider_is_retried() {
                 let error = error.clone();
                 async move {
                     // An await first: the failure comes later than the constructor.
-                    TimeoutFuture::new(5).await;
+                    sleep_ms(5).await;
                     match attempt {
                         0 => Err(error),
                         _ => Ok(ConnectTarget::new(url("/echo"))),
@@ -1142,7 +1135,7 @@ async fn a_failing_provider_is_retried() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn should_reconnect_refusing_4001_stops_after_a_4001_close() {
     bounded(async {
         let policy = quick().should_reconnect(|event| event.code != 4001);
@@ -1167,7 +1160,7 @@ async fn should_reconnect_refusing_4001_stops_after_a_4001_close() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn reconnect_while_open_and_while_waiting() {
     bounded(async {
         let before = live_listeners();
@@ -1224,7 +1217,7 @@ async fn reconnect_while_open_and_while_waiting() {
     .await;
 }
 
-#[wasm_bindgen_test]
+#[async_test]
 async fn reconnect_after_giving_up_comes_back() {
     bounded(async {
         let before = live_listeners();

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::listeners::LiveToken;
 use crate::message::{BinaryType, Message};
 use crate::state::State;
-use crate::sync::{Counter, Lock, MaybeSend, Shared, Weak};
+use crate::sync::{Counter, Lock, MaybeSend, MaybeSync, Shared, Weak};
 use crate::timer::Timer;
 use crate::waker::{store_waker, wake};
 
@@ -90,8 +90,9 @@ struct Inner {
 /// What the core needs from whatever carries a connection. The core never names a
 /// concrete transport; a transport reports what happens through the connection's `on_*`
 /// methods.
-/// `MaybeSend`: natively a connection (and so its transport) is shared across threads.
-pub(crate) trait Transport: MaybeSend {
+/// `MaybeSend + MaybeSync`: natively a connection (and so its transport) is shared across
+/// threads.
+pub(crate) trait Transport: MaybeSend + MaybeSync {
     /// Starts reporting to `connection` (its `on_*` methods); called once, right after
     /// the connection is created.
     fn attach(&self, connection: &Weak<Connection>);

@@ -1,4 +1,4 @@
-//! The driver: a background task (started with `spawn_local`) that runs the
+//! The driver: a background task (spawned on the platform's executor) that runs the
 //! [machine](super::machine) against real sockets and timers, using only what
 //! [`WebSocket`] offers every user. It connects, hands the outbox to the socket through
 //! its `Sink` (so the high-water mark applies), reads an ending socket to its end into the
@@ -9,16 +9,15 @@
 //! lives in [`Io`] and is dropped when the machine releases it, so nothing accumulates
 //! across reconnects.
 
-use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 
 use super::machine::{Action, Input, Machine};
+use super::platform::now_ms;
 use super::shared::{Core, Wakes};
 use super::target::{ConnectTarget, Provider, TargetFuture};
 use super::{CLOSE_GRACE_MS, READ_AHEAD};
@@ -27,6 +26,7 @@ use crate::message::Message;
 use crate::socket::Builder;
 use crate::socket::{ClosedFuture, ConnectFuture, WebSocket};
 use crate::state::State;
+use crate::sync::{self, Flag, Lock};
 use crate::timer::{millis, Alarm};
 use crate::waker::store_waker;
 
@@ -244,6 +244,9 @@ impl Io {
                         close_seen: false,
                     }));
                     inputs.push(Input::Opened);
+                    // A reader that found no connection waits on the shared state, not on
+                    // this new socket: it must come and read it.
+                    wakes.take(&mut core.reader);
                 }
                 Poll::Ready(Err(error)) => {
                     self.phase = Phase::Idle;
@@ -363,7 +366,7 @@ impl Conn {
             .as_mut()
             .map_or(0, |alarm| alarm.poll_fired(cx));
         for _ in 0..ticks {
-            let now = js_sys::Date::now();
+            let now = now_ms();
             if let Some(heartbeat) = machine.tick(self.ws.buffered_amount(), now) {
                 self.send_heartbeat(machine, heartbeat, cx);
             }
@@ -408,39 +411,40 @@ impl Conn {
 /// state in `core`, the browser objects (socket, attempt, timers) in `io`, which only the
 /// driver and the application's close or drop touch.
 pub(super) struct Shared {
-    pub(super) core: RefCell<Core>,
-    pub(super) io: RefCell<Io>,
+    /// Locked after `io` by whoever needs both, never before it.
+    pub(super) core: Lock<Core>,
+    pub(super) io: Lock<Io>,
     /// Set when the driver is polled while its poll is running (a socket woke it
-    /// synchronously): the running poll goes round once more.
-    pub(super) again: Cell<bool>,
+    /// synchronously, on wasm32): the running poll goes round once more.
+    pub(super) again: Flag,
     /// Whether the driver task runs (it ends when the machine finishes; a
     /// [`reconnect`](super::ReconnectingWebSocket::reconnect) after that starts another).
-    pub(super) driver_running: Cell<bool>,
+    pub(super) driver_running: Flag,
     /// Whether the reader has seen the stream's end (`None`): from then on it stays
     /// ended, and the connection cannot be started again.
-    pub(super) stream_ended: Cell<bool>,
+    pub(super) stream_ended: Flag,
 }
 
 impl Shared {
     pub(super) fn new(machine: Machine, io: Io) -> Shared {
         Shared {
-            core: RefCell::new(Core::new(machine)),
-            io: RefCell::new(io),
-            again: Cell::new(false),
-            driver_running: Cell::new(false),
-            stream_ended: Cell::new(false),
+            core: Lock::new(Core::new(machine)),
+            io: Lock::new(io),
+            again: Flag::default(),
+            driver_running: Flag::default(),
+            stream_ended: Flag::default(),
         }
     }
 
     /// Whether the open connection's socket is still open (the driver notices a close
     /// only when it runs; the state must say so at once).
     pub(super) fn socket_open(&self) -> bool {
-        self.io.try_borrow().map_or(true, |io| io.socket_open())
+        self.io.enter().is_none_or(|io| io.socket_open())
     }
 
     pub(super) fn state(&self) -> State {
         let open = self.socket_open();
-        self.core.borrow().machine.state(open)
+        self.core.lock().machine.state(open)
     }
 
     /// Feeds an input from the application's side (a close, a drop) and carries out what
@@ -448,7 +452,7 @@ impl Shared {
     pub(super) fn input(&self, input: Input) {
         let mut wakes = Wakes::default();
         let io_actions = {
-            let mut core = self.core.borrow_mut();
+            let mut core = self.core.lock();
             let actions = core.machine.handle(input, 0.0, 0);
             let io_actions = core.apply(actions, &mut wakes);
             wakes.driver(&core);
@@ -457,29 +461,29 @@ impl Shared {
         if io_actions.is_empty() {
             return;
         }
-        match self.io.try_borrow_mut() {
-            Ok(mut io) => {
+        match self.io.enter() {
+            Some(mut io) => {
                 for action in io_actions {
                     io.execute(action);
                 }
             }
-            Err(_) => self.core.borrow_mut().deferred.extend(io_actions),
+            None => self.core.lock().deferred.extend(io_actions),
         }
     }
 
     pub(super) fn take_unsent(&self) -> Vec<Message> {
-        self.core.borrow_mut().machine.take_unsent()
+        self.core.lock().machine.take_unsent()
     }
 }
 
 /// The background task.
-pub(super) struct Driver(pub(super) Rc<Shared>);
+pub(super) struct Driver(pub(super) sync::Shared<Shared>);
 
 impl Driver {
     /// Runs until nothing more happens without a wake.
     pub(super) fn step(&self, io: &mut Io, cx: &mut Context<'_>, wakes: &mut Wakes) {
         loop {
-            let mut core = self.0.core.borrow_mut();
+            let mut core = self.0.core.lock();
             for action in std::mem::take(&mut core.deferred) {
                 io.execute(action);
             }
@@ -490,7 +494,7 @@ impl Driver {
             if inputs.is_empty() {
                 return;
             }
-            let now = js_sys::Date::now();
+            let now = now_ms();
             for input in inputs {
                 let actions = core.machine.handle(input, now, io.buffered());
                 for action in core.apply(actions, wakes) {
@@ -510,13 +514,13 @@ impl Future for Driver {
         let shared = &self.0;
         loop {
             shared.again.set(false);
-            let Ok(mut io) = shared.io.try_borrow_mut() else {
+            let Some(mut io) = shared.io.enter() else {
                 // Polled from inside its own poll: the running poll goes round again.
                 shared.again.set(true);
                 return Poll::Pending;
             };
             {
-                let mut core = shared.core.borrow_mut();
+                let mut core = shared.core.lock();
                 if core.machine.finished() {
                     core.driver = None;
                     drop(core);
@@ -533,11 +537,11 @@ impl Future for Driver {
                 break;
             }
         }
-        let mut core = shared.core.borrow_mut();
+        let mut core = shared.core.lock();
         if core.machine.finished() {
             core.driver = None;
             drop(core);
-            let released = shared.io.try_borrow_mut().map(|mut io| io.release_all());
+            let released = shared.io.enter().map(|mut io| io.release_all());
             drop(released);
             Poll::Ready(())
         } else {

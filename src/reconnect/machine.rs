@@ -126,10 +126,17 @@ enum Phase {
     Done,
 }
 
+/// The jitter's source of numbers in `[0, 1)`; `Send` natively, as the machine is.
+#[cfg(target_arch = "wasm32")]
+pub(super) type Random = Box<dyn FnMut() -> f64>;
+/// The jitter's source of numbers in `[0, 1)`; `Send` natively, as the machine is.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) type Random = Box<dyn FnMut() -> f64 + Send>;
+
 /// The reconnection state machine (see the module documentation).
 pub(super) struct Machine {
     policy: ReconnectPolicy,
-    random: Box<dyn FnMut() -> f64>,
+    random: Random,
     heartbeat: Option<KeepaliveConfig>,
     phase: Phase,
     /// Attempts since the last stable connection.
@@ -166,7 +173,7 @@ impl Machine {
     pub(super) fn new(
         policy: ReconnectPolicy,
         heartbeat: Option<KeepaliveConfig>,
-        random: Box<dyn FnMut() -> f64>,
+        random: Random,
     ) -> Machine {
         Machine {
             outbox: Outbox::new(policy.outbox_messages, policy.outbox_bytes),

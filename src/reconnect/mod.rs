@@ -9,7 +9,7 @@
 //!   the inputs it is given (the time and the randomness included) and owns the outbox;
 //!   they are tested natively;
 //! - `driver` is the background task that runs the machine against real sockets and
-//!   timers;
+//!   timers, and `platform` what it takes from the platform (clock, randomness, spawn);
 //! - `shared` and `socket` are the state the public halves share with the driver, and
 //!   the public halves themselves.
 
@@ -17,6 +17,7 @@ mod driver;
 mod events;
 mod machine;
 mod outbox;
+mod platform;
 mod policy;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod proptests;

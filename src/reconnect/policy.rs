@@ -1,7 +1,7 @@
 //! [`ReconnectPolicy`]: when to reconnect, the backoff delays, and the outbox limits.
 
+use crate::sync::{MaybeSend, MaybeSync, Shared};
 use std::fmt;
-use std::rc::Rc;
 use std::time::Duration;
 
 #[cfg(doc)]
@@ -56,8 +56,15 @@ enum Rule {
     BuiltIn {
         clean_too: bool,
     },
-    Custom(Rc<dyn Fn(&CloseEvent) -> bool>),
+    Custom(CustomRule),
 }
+
+/// A rule of the application's; `Send + Sync` natively, as the policy is.
+#[cfg(target_arch = "wasm32")]
+type CustomRule = Shared<dyn Fn(&CloseEvent) -> bool>;
+/// A rule of the application's; `Send + Sync` natively, as the policy is.
+#[cfg(not(target_arch = "wasm32"))]
+type CustomRule = Shared<dyn Fn(&CloseEvent) -> bool + Send + Sync>;
 
 impl fmt::Debug for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,7 +82,7 @@ impl PartialEq for Rule {
     fn eq(&self, other: &Rule) -> bool {
         match (self, other) {
             (Rule::BuiltIn { clean_too: a }, Rule::BuiltIn { clean_too: b }) => a == b,
-            (Rule::Custom(a), Rule::Custom(b)) => Rc::ptr_eq(a, b),
+            (Rule::Custom(a), Rule::Custom(b)) => Shared::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -179,8 +186,11 @@ impl ReconnectPolicy {
     /// ```
     ///
     /// [`WebSocket`]: crate::socket::WebSocket
-    pub fn should_reconnect(mut self, rule: impl Fn(&CloseEvent) -> bool + 'static) -> Self {
-        self.rule = Rule::Custom(Rc::new(rule));
+    pub fn should_reconnect(
+        mut self,
+        rule: impl Fn(&CloseEvent) -> bool + MaybeSend + MaybeSync + 'static,
+    ) -> Self {
+        self.rule = Rule::Custom(Shared::new(rule));
         self
     }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::events::ReconnectEvent;
-use super::machine::{Action, Input, Machine, Ready};
+use super::machine::{Action, Input, Machine, Random, Ready};
 use super::policy::ReconnectPolicy;
 use super::triggers::Wake;
 use super::READ_AHEAD;
@@ -142,7 +142,7 @@ fn policy() -> impl Strategy<Value = (ReconnectPolicy, RuleModel, Backoff)> {
 }
 
 /// Numbers in `[0, 1)` from a seed (xorshift), the extremes included now and then.
-fn random(seed: u64) -> Box<dyn FnMut() -> f64> {
+fn random(seed: u64) -> Random {
     let mut state = seed | 1;
     Box::new(move || {
         state ^= state << 13;

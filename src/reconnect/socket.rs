@@ -5,7 +5,6 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use futures_core::{FusedStream, Stream};
@@ -15,6 +14,7 @@ use super::driver::Shared;
 use super::driver::{Driver, Io, Live};
 use super::events::ReconnectEvent;
 use super::machine::{Input, Machine, Ready};
+use super::platform;
 use super::policy::ReconnectPolicy;
 use super::shared::Wakes;
 use super::target::{self, ConnectTarget};
@@ -27,6 +27,7 @@ use crate::socket::Builder;
 #[cfg(doc)]
 use crate::socket::WebSocket;
 use crate::state::State;
+use crate::sync::{self, MaybeSend};
 use crate::waker::store_waker;
 
 /// A WebSocket connection that reconnects by itself, with backoff, and keeps what the
@@ -134,25 +135,27 @@ use crate::waker::store_waker;
 /// any attempt or timer, and ends the events; [`live_listeners`](crate::live_listeners)
 /// then returns to its previous value.
 ///
-/// It is `Unpin` and `!Send`. The inherent [`close`](Self::close) shadows
-/// `SinkExt::close`; call the latter as `SinkExt::close(&mut ws)`.
+/// # Native targets
+/// Outside wasm32 it runs on tokio (its driver is a task on the runtime it was created
+/// in; outside one, creating it is [`Error::Unsupported`]), and it, its handle, events
+/// and futures are `Send`. "Unsent" there means not yet written to the TCP socket. The
+/// browser triggers ([`ReconnectTriggers`](crate::ReconnectTriggers)) do not exist
+/// natively; a late heartbeat tick (the machine slept) still checks the connection.
+///
+/// It is `Unpin`, and `!Send` on wasm32 (browser objects are single-threaded). The
+/// inherent [`close`](Self::close) shadows `SinkExt::close`; call the latter as
+/// `SinkExt::close(&mut ws)`.
 pub struct ReconnectingWebSocket {
-    shared: Rc<Shared>,
+    shared: sync::Shared<Shared>,
     terminated: bool,
 }
 
 impl fmt::Debug for ReconnectingWebSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL first: `state` needs the lock this takes.
+        let url = (self.shared.io.try_lock()).map(|io| io.builder.url.clone());
         f.debug_struct("ReconnectingWebSocket")
-            .field(
-                "url",
-                &self
-                    .shared
-                    .io
-                    .try_borrow()
-                    .map(|io| io.builder.url.clone())
-                    .unwrap_or_default(),
-            )
+            .field("url", &url.unwrap_or_default())
             .field("state", &self.state())
             .finish_non_exhaustive()
     }
@@ -202,8 +205,8 @@ impl Builder {
         provider: F,
     ) -> Result<ReconnectingWebSocket, Error>
     where
-        F: Fn(u32) -> Fut + 'static,
-        Fut: Future<Output = Result<ConnectTarget, Error>> + 'static,
+        F: Fn(u32) -> Fut + MaybeSend + 'static,
+        Fut: Future<Output = Result<ConnectTarget, Error>> + MaybeSend + 'static,
     {
         ReconnectingWebSocket::with_provider(self, policy, provider)
     }
@@ -226,15 +229,15 @@ impl ReconnectingWebSocket {
     /// The errors of the first attempt that retrying cannot fix, which the browser
     /// reports at once: [`Error::InvalidProtocol`], [`Error::InvalidUrl`],
     /// [`Error::Security`], [`Error::Unsupported`], [`Error::Js`]. Failures to connect
-    /// ([`Error::ConnectFailed`], [`Error::Timeout`]) are retried instead. Outside wasm32
-    /// the reconnecting socket is not available yet: [`Error::Unsupported`].
+    /// ([`Error::ConnectFailed`], [`Error::Timeout`]) are retried instead. Natively,
+    /// outside a tokio runtime: [`Error::Unsupported`].
     pub fn new(mut builder: Builder, policy: ReconnectPolicy) -> Result<Self, Error> {
-        native_unsupported()?;
+        platform::can_spawn()?;
         // The driver sends the heartbeat itself, so that its bytes are accounted for; the
         // socket's own timer then runs only if an idle timeout needs it.
         let heartbeat = builder.keepalive.take_heartbeat();
         let first = builder.clone().connect();
-        let machine = Machine::new(policy, heartbeat, Box::new(js_sys::Math::random));
+        let machine = Machine::new(policy, heartbeat, Box::new(platform::random));
         Self::start(machine, Io::new(builder, first))
     }
 
@@ -281,28 +284,28 @@ impl ReconnectingWebSocket {
         provider: F,
     ) -> Result<Self, Error>
     where
-        F: Fn(u32) -> Fut + 'static,
-        Fut: Future<Output = Result<ConnectTarget, Error>> + 'static,
+        F: Fn(u32) -> Fut + MaybeSend + 'static,
+        Fut: Future<Output = Result<ConnectTarget, Error>> + MaybeSend + 'static,
     {
         let heartbeat = builder.keepalive.take_heartbeat();
-        let machine = Machine::new(policy, heartbeat, Box::new(js_sys::Math::random));
+        let machine = Machine::new(policy, heartbeat, Box::new(platform::random));
         Self::start(machine, Io::providing(builder, target::provider(provider)))
     }
 
     /// Runs a first step (to learn the errors the browser reports at once), then spawns
     /// the driver.
     fn start(machine: Machine, io: Io) -> Result<Self, Error> {
-        native_unsupported()?;
-        let shared = Rc::new(Shared::new(machine, io));
+        platform::can_spawn()?;
+        let shared = sync::Shared::new(Shared::new(machine, io));
         let driver = Driver(shared.clone());
         {
             // A first step learns the errors the browser reports at once.
             let mut wakes = Wakes::default();
-            let mut io = shared.io.borrow_mut();
+            let mut io = shared.io.lock();
             driver.step(&mut io, &mut Context::from_waker(Waker::noop()), &mut wakes);
         }
         {
-            let core = shared.core.borrow();
+            let core = shared.core.lock();
             let unfixable = core
                 .machine
                 .end_error()
@@ -312,7 +315,7 @@ impl ReconnectingWebSocket {
             }
         }
         drop(driver);
-        spawn_driver(&shared);
+        spawn_driver(&shared)?;
         Ok(ReconnectingWebSocket {
             shared,
             terminated: false,
@@ -451,50 +454,49 @@ impl ReconnectingWebSocket {
 }
 
 /// Spawns the driver task, which runs until the machine finishes.
-fn spawn_driver(shared: &Rc<Shared>) {
+fn spawn_driver(shared: &sync::Shared<Shared>) -> Result<(), Error> {
     shared.driver_running.set(true);
     let shared = shared.clone();
     // The browser events it acts on, for as long as it runs.
     #[cfg(target_arch = "wasm32")]
     {
-        let triggers = shared.core.borrow().machine.triggers();
-        let weak = Rc::downgrade(&shared);
+        let triggers = shared.core.lock().machine.triggers();
+        let weak = sync::Shared::downgrade(&shared);
         let wake = super::wake::WakeListeners::new(triggers, move |input| {
             if let Some(shared) = weak.upgrade() {
                 shared.input(input);
             }
         });
-        if let Ok(mut io) = shared.io.try_borrow_mut() {
+        if let Some(mut io) = shared.io.enter() {
             io.wake = Some(wake);
         }
     }
-    wasm_bindgen_futures::spawn_local(async move {
+    let running = shared.clone();
+    platform::spawn(async move {
         Driver(shared.clone()).await;
         shared.driver_running.set(false);
-    });
+    })
+    .inspect_err(|_| running.driver_running.set(false))
 }
 
 /// [`ReconnectingWebSocket::reconnect`].
-fn reconnect(shared: &Rc<Shared>) -> Result<(), Error> {
+fn reconnect(shared: &sync::Shared<Shared>) -> Result<(), Error> {
     if shared.stream_ended.get() {
         return Err(Error::NotOpen(State::Closed));
     }
-    if let Some(error) = shared.core.borrow().machine.reconnect_refused() {
+    if let Some(error) = shared.core.lock().machine.reconnect_refused() {
         return Err(error);
     }
     shared.input(Input::Reconnect);
-    if !shared.driver_running.get() && !shared.core.borrow().machine.finished() {
-        spawn_driver(shared);
+    if !shared.driver_running.get() && !shared.core.lock().machine.finished() {
+        spawn_driver(shared)?;
     }
     Ok(())
 }
 
 impl Drop for ReconnectingWebSocket {
     fn drop(&mut self) {
-        let released = match self.shared.io.try_borrow_mut() {
-            Ok(mut io) => Some(io.release_all()),
-            Err(_) => None,
-        };
+        let released = self.shared.io.enter().map(|mut io| io.release_all());
         // Ends it (and releases through the driver what could not be taken above).
         self.shared.input(Input::Dropped);
         // Closes an open socket with 1000 and releases its listeners, closes a pending
@@ -512,8 +514,13 @@ impl Stream for ReconnectingWebSocket {
             return Poll::Ready(None);
         }
         let mut wakes = Wakes::default();
+        // `io` before `core`, as the driver takes them, and for the whole poll: natively
+        // the driver runs on another thread, and must not move the open connection's
+        // messages into the queue between the queue's check and the live read below.
+        // `None` only on wasm32, if polled from inside the driver's own step.
+        let mut io = this.shared.io.enter();
         {
-            let mut core = this.shared.core.borrow_mut();
+            let mut core = this.shared.core.lock();
             if let Some(item) = core.received.pop_front() {
                 if core.received.len() + 1 == READ_AHEAD {
                     // The driver holds the next attempt until the reader catches up.
@@ -536,18 +543,15 @@ impl Stream for ReconnectingWebSocket {
             }
         }
         // What is queued came first; now the open connection's own queue, directly.
-        let live = match this.shared.io.try_borrow_mut() {
-            Ok(mut io) => io.poll_live(cx),
-            Err(_) => {
-                // Only if polled from inside the driver's own step: come back after it.
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
+        let Some(io) = io.as_mut() else {
+            // Come back after the driver's step.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         };
-        match live {
+        match io.poll_live(cx) {
             Live::Item(item) => Poll::Ready(Some(item)),
             Live::Ended => {
-                wakes.driver(&this.shared.core.borrow());
+                wakes.driver(&this.shared.core.lock());
                 Poll::Pending
             }
             Live::Nothing => Poll::Pending,
@@ -566,7 +570,7 @@ impl Sink<Message> for ReconnectingWebSocket {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let open = self.shared.socket_open();
-        let mut core = self.shared.core.borrow_mut();
+        let mut core = self.shared.core.lock();
         match core.machine.ready(open) {
             Ready::Yes => Poll::Ready(Ok(())),
             Ready::Wait => {
@@ -579,7 +583,7 @@ impl Sink<Message> for ReconnectingWebSocket {
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
         let mut wakes = Wakes::default();
-        let mut core = self.shared.core.borrow_mut();
+        let mut core = self.shared.core.lock();
         core.machine.accept(item)?;
         wakes.driver(&core);
         Ok(())
@@ -587,7 +591,7 @@ impl Sink<Message> for ReconnectingWebSocket {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let open = self.shared.socket_open();
-        let mut core = self.shared.core.borrow_mut();
+        let mut core = self.shared.core.lock();
         if core.machine.flushed() {
             return Poll::Ready(Ok(()));
         }
@@ -600,7 +604,7 @@ impl Sink<Message> for ReconnectingWebSocket {
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let running = {
-            let core = self.shared.core.borrow();
+            let core = self.shared.core.lock();
             !core.machine.close_requested() && !core.machine.finished()
         };
         if running {
@@ -616,7 +620,7 @@ impl Sink<Message> for ReconnectingWebSocket {
 
 /// Resolves once the connection has ended for good, with the last close event.
 fn poll_end(shared: &Shared, cx: &mut Context<'_>) -> Poll<Option<CloseEvent>> {
-    let mut core = shared.core.borrow_mut();
+    let mut core = shared.core.lock();
     if core.machine.finished() {
         return Poll::Ready(core.machine.last_close());
     }
@@ -631,7 +635,7 @@ fn poll_end(shared: &Shared, cx: &mut Context<'_>) -> Poll<Option<CloseEvent>> {
 /// the connection is dropped (which ends it: `state()` is then [`State::Closed`]).
 #[derive(Clone)]
 pub struct ReconnectHandle {
-    shared: Rc<Shared>,
+    shared: sync::Shared<Shared>,
 }
 
 impl fmt::Debug for ReconnectHandle {
@@ -688,14 +692,14 @@ impl ReconnectHandle {
 /// Each subscription keeps at most 1024 unread events: a subscriber that falls further
 /// behind skips the oldest ones, and [`skipped`](Self::skipped) counts them.
 pub struct ReconnectEvents {
-    shared: Rc<Shared>,
+    shared: sync::Shared<Shared>,
     id: u64,
     terminated: bool,
 }
 
 impl ReconnectEvents {
-    fn subscribe(shared: &Rc<Shared>) -> ReconnectEvents {
-        let id = shared.core.borrow_mut().subscribe();
+    fn subscribe(shared: &sync::Shared<Shared>) -> ReconnectEvents {
+        let id = shared.core.lock().subscribe();
         ReconnectEvents {
             shared: shared.clone(),
             id,
@@ -714,7 +718,7 @@ impl ReconnectEvents {
     /// # }
     /// ```
     pub fn skipped(&self) -> u64 {
-        self.shared.core.borrow().skipped(self.id)
+        self.shared.core.lock().skipped(self.id)
     }
 }
 
@@ -726,7 +730,7 @@ impl fmt::Debug for ReconnectEvents {
 
 impl Drop for ReconnectEvents {
     fn drop(&mut self) {
-        self.shared.core.borrow_mut().unsubscribe(self.id);
+        self.shared.core.lock().unsubscribe(self.id);
     }
 }
 
@@ -738,7 +742,7 @@ impl Stream for ReconnectEvents {
         if this.terminated {
             return Poll::Ready(None);
         }
-        let event = std::task::ready!(this.shared.core.borrow_mut().poll_event(this.id, cx));
+        let event = std::task::ready!(this.shared.core.lock().poll_event(this.id, cx));
         this.terminated = event.is_none();
         Poll::Ready(event)
     }
@@ -754,12 +758,12 @@ impl FusedStream for ReconnectEvents {
 /// The close has already started when it is created.
 #[must_use = "the close has started; await this to learn how it ended"]
 pub struct ReconnectCloseFuture {
-    shared: Rc<Shared>,
+    shared: sync::Shared<Shared>,
     error: Option<Error>,
 }
 
 impl ReconnectCloseFuture {
-    fn start(shared: &Rc<Shared>, code: CloseCode, reason: &str) -> Self {
+    fn start(shared: &sync::Shared<Shared>, code: CloseCode, reason: &str) -> Self {
         let error = check_reason(reason).err();
         if error.is_none() {
             shared.input(Input::Close {
@@ -790,17 +794,5 @@ impl Future for ReconnectCloseFuture {
             return Poll::Ready(Err(error.clone()));
         }
         poll_end(&this.shared, cx).map(Ok)
-    }
-}
-
-/// The reconnecting socket's driver runs on the browser's event loop only, for now: outside
-/// wasm32 creating one is a typed error, not a panic.
-fn native_unsupported() -> Result<(), Error> {
-    if cfg!(target_arch = "wasm32") {
-        Ok(())
-    } else {
-        Err(Error::Unsupported {
-            feature: "ReconnectingWebSocket outside the browser (not yet)".into(),
-        })
     }
 }

@@ -1,9 +1,9 @@
 //! [`ConnectTarget`]: the URL and subprotocols of one attempt, as a provider given to
 //! [`ReconnectingWebSocket::with_provider`] returns them.
 
+use crate::sync::MaybeSend;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 
 use crate::error::Error;
 
@@ -62,17 +62,29 @@ impl ConnectTarget {
     }
 }
 
-/// What a provider returns: the target of one attempt, later.
+/// What a provider returns: the target of one attempt, later (`Send` natively, as the
+/// driver's task is).
+#[cfg(target_arch = "wasm32")]
 pub(super) type TargetFuture = Pin<Box<dyn Future<Output = Result<ConnectTarget, Error>>>>;
+/// What a provider returns: the target of one attempt, later (`Send` natively, as the
+/// driver's task is).
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) type TargetFuture = Pin<Box<dyn Future<Output = Result<ConnectTarget, Error>> + Send>>;
 
-/// The per-attempt provider, type-erased: the attempt number in, the target later.
-pub(super) type Provider = Rc<dyn Fn(u32) -> TargetFuture>;
+/// The per-attempt provider, type-erased: the attempt number in, the target later. Only
+/// the driver calls it, under the lock of its state, so natively it need not be `Sync`.
+#[cfg(target_arch = "wasm32")]
+pub(super) type Provider = Box<dyn Fn(u32) -> TargetFuture>;
+/// The per-attempt provider, type-erased: the attempt number in, the target later. Only
+/// the driver calls it, under the lock of its state, so natively it need not be `Sync`.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) type Provider = Box<dyn Fn(u32) -> TargetFuture + Send>;
 
 /// Erases `provider`'s types.
 pub(super) fn provider<F, Fut>(provider: F) -> Provider
 where
-    F: Fn(u32) -> Fut + 'static,
-    Fut: Future<Output = Result<ConnectTarget, Error>> + 'static,
+    F: Fn(u32) -> Fut + MaybeSend + 'static,
+    Fut: Future<Output = Result<ConnectTarget, Error>> + MaybeSend + 'static,
 {
-    Rc::new(move |attempt| Box::pin(provider(attempt)) as TargetFuture)
+    Box::new(move |attempt| Box::pin(provider(attempt)) as TargetFuture)
 }

@@ -2,7 +2,6 @@
 //! events checked.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -21,6 +20,7 @@ use crate::error::Error;
 use crate::message::Message;
 use crate::socket::Builder;
 use crate::state::State;
+use crate::sync;
 
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
@@ -594,7 +594,7 @@ fn inputs_out_of_place_change_nothing() {
 }
 
 thread_local! {
-    static PROBE: RefCell<Option<Rc<Shared>>> = const { RefCell::new(None) };
+    static PROBE: RefCell<Option<sync::Shared<Shared>>> = const { RefCell::new(None) };
     static REENTERED: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -605,9 +605,9 @@ impl Wake for Reentrant {
     fn wake(self: Arc<Self>) {
         PROBE.with(|probe| {
             if let Some(shared) = &*probe.borrow() {
-                // Panics if the state were still borrowed.
-                let _ = shared.core.borrow_mut();
-                let _ = shared.io.borrow_mut();
+                // Neither lock may still be held here.
+                assert!(shared.core.try_lock().is_some());
+                assert!(shared.io.try_lock().is_some());
                 let _ = shared.state();
                 REENTERED.with(|n| n.set(n.get() + 1));
             }
@@ -619,11 +619,11 @@ impl Wake for Reentrant {
 #[test]
 fn wakers_are_woken_after_the_borrows_end() {
     let machine = machine(policy());
-    let shared = Rc::new(Shared::new(machine, Io::idle(Builder::new("/x".into()))));
+    let shared = sync::Shared::new(Shared::new(machine, Io::idle(Builder::new("/x".into()))));
     let waker = Waker::from(Arc::new(Reentrant));
     let mut cx = Context::from_waker(&waker);
     {
-        let mut core = shared.core.borrow_mut();
+        let mut core = shared.core.lock();
         let id = core.subscribe();
         assert!(core.poll_event(id, &mut cx).is_pending());
         core.reader = Some(waker.clone());
@@ -649,8 +649,8 @@ fn wakers_are_woken_after_the_borrows_end() {
 fn an_unread_subscription_is_bounded() {
     use super::shared::{Wakes, EVENTS_BEHIND};
     let machine = machine(policy());
-    let shared = Rc::new(Shared::new(machine, Io::idle(Builder::new("/x".into()))));
-    let mut core = shared.core.borrow_mut();
+    let shared = sync::Shared::new(Shared::new(machine, Io::idle(Builder::new("/x".into()))));
+    let mut core = shared.core.lock();
     let id = core.subscribe();
     let mut wakes = Wakes::default();
     for attempt in 0..EVENTS_BEHIND as u32 + 10 {

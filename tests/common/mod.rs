@@ -32,6 +32,49 @@ pub async fn sleep_ms(ms: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
 }
 
+/// Milliseconds on a clock that only the differences of matter, on both targets.
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Date::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+/// `name` and a random number: a key no other test (or other run against the same peer)
+/// uses.
+pub fn unique_key(name: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    let random = (js_sys::Math::random() * 1e12) as u64;
+    #[cfg(not(target_arch = "wasm32"))]
+    let random = {
+        use std::hash::{BuildHasher, Hasher};
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    };
+    format!("{name}-{random}")
+}
+
+/// A line in the browser's console, or on stdout natively.
+pub fn log(text: &str) {
+    #[cfg(target_arch = "wasm32")]
+    console_log(text);
+    #[cfg(not(target_arch = "wasm32"))]
+    println!("{text}");
+}
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    fn console_log(s: &str);
+}
+
 /// The test peer's `host:port`, given at compile time by `cargo xtask test`.
 pub const PEER: &str = match option_env!("WASM_WS_PEER") {
     Some(addr) => addr,
