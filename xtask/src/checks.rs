@@ -25,7 +25,7 @@ pub const CHECKS: &[(&str, &str)] = &[
     ),
     (
         "clippy-native",
-        "clippy -p xtask -p xtask-record -p ws-peer -p chat --all-targets",
+        "clippy -p xtask -p xtask-record -p ws-peer -p chat -p bench-native --all-targets",
     ),
     (
         "clippy-native-lib",

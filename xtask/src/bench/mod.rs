@@ -7,6 +7,7 @@
 
 mod chart;
 mod markdown;
+mod native;
 mod results;
 mod size;
 
@@ -55,21 +56,37 @@ pub struct BenchArgs {
     /// Install nothing; fail if something is missing.
     #[arg(long)]
     pub no_install: bool,
+    /// Natively instead: wasm-websocket under tokio against tokio-tungstenite used
+    /// directly (no browser; --browser, --impls and --skip-size do not apply).
+    #[arg(long)]
+    pub native: bool,
 }
 
 impl BenchArgs {
     fn reps(&self) -> u32 {
-        self.reps.unwrap_or(if self.quick { 2 } else { 5 })
+        self.reps.unwrap_or(if self.quick {
+            2
+        } else if self.native {
+            7
+        } else {
+            5
+        })
     }
 
     /// Whether this run may replace the committed BENCHMARKS.md and chart.
     fn is_full(&self) -> bool {
-        !self.quick && self.only.is_empty() && self.impls.is_empty() && !self.skip_size
+        !self.quick
+            && self.only.is_empty()
+            && self.impls.is_empty()
+            && (self.native || !self.skip_size)
     }
 }
 
 /// Runs `cargo xtask bench`; `Ok(false)` when runs failed (the table says which).
 pub fn run(args: &BenchArgs) -> Result<bool> {
+    if args.native {
+        return native::run(args);
+    }
     let root = workspace_root();
     let (browser, mode) = (args.browser, Mode::from_no_install(args.no_install));
 

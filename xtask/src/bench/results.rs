@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use xtask_record::{Bench, Better, Outcome, Record};
 
-/// Implementations in table order, with their labels; the first is the reference.
+/// Implementations in table order, with their labels; a reference comes first.
 pub const IMPLS: &[(&str, &str)] = &[
     ("raw-js", "raw JS"),
+    ("tokio-tungstenite", "tokio-tungstenite"),
     ("raw-js-await", "raw JS, await per message"),
     ("wasm-websocket", "wasm-websocket"),
     ("wasm-websocket-feed", "wasm-websocket (feed)"),
@@ -22,7 +23,10 @@ pub const IMPLS: &[(&str, &str)] = &[
     ("gloo-net", "gloo-net"),
     ("ws_stream_wasm", "ws_stream_wasm"),
 ];
+/// The reference of a browser run.
 pub const REFERENCE: &str = "raw-js";
+/// The reference of a native run (`--native`): the transport wasm-websocket runs on there.
+pub const NATIVE_REFERENCE: &str = "tokio-tungstenite";
 
 /// Workloads in table order: key (as printed by the bench), label.
 const WORKLOADS: &[(&str, &str)] = &[
@@ -104,7 +108,10 @@ impl Row {
     /// runs the implementations back to back, so a pair shares the machine's load of that
     /// moment. The median of those per-round ratios, with their min and max.
     pub fn ratio(&self, imp: &str) -> Option<Spread> {
-        let raw: BTreeMap<u32, f64> = self.runs.get(REFERENCE)?.iter().copied().collect();
+        let reference = [REFERENCE, NATIVE_REFERENCE]
+            .into_iter()
+            .find_map(|r| self.runs.get(r))?;
+        let raw: BTreeMap<u32, f64> = reference.iter().copied().collect();
         let paired = self.runs.get(imp)?.iter().filter_map(|(rep, own)| {
             let raw = raw.get(rep)?;
             Some(if self.lower_is_better {
@@ -214,11 +221,22 @@ impl Results {
         IMPLS.iter().map(|(k, _)| *k).filter(ran).collect()
     }
 
+    /// The implementation the ratios are to: raw JS in a browser run, tokio-tungstenite
+    /// in a native one.
+    pub fn reference(&self) -> &'static str {
+        if self.impls().contains(&NATIVE_REFERENCE) && !self.impls().contains(&REFERENCE) {
+            NATIVE_REFERENCE
+        } else {
+            REFERENCE
+        }
+    }
+
     /// [`Results::impls`] without the reference: the ones shown as ratios.
     pub fn compared(&self) -> Vec<&'static str> {
+        let reference = self.reference();
         self.impls()
             .into_iter()
-            .filter(|i| *i != REFERENCE)
+            .filter(|i| *i != reference)
             .collect()
     }
 }
@@ -262,6 +280,19 @@ pub mod tests {
             r#"BENCH {"impl":"wasm-websocket","workload":"memory","cycles":2000,"mem_before":1,"mem_after":1,"listeners":[0,0]}"#.into(),
         ];
         Results::from_output(&out.join("\n"))
+    }
+
+    #[test]
+    fn a_native_run_is_relative_to_tokio_tungstenite() {
+        let out = [
+            run("tokio-tungstenite", "flood-recv", 1, 200.0, Better::Higher),
+            run("wasm-websocket", "flood-recv", 1, 100.0, Better::Higher),
+        ];
+        let results = Results::from_output(&out.join("\n"));
+        assert_eq!(results.reference(), "tokio-tungstenite");
+        assert_eq!(results.compared(), ["wasm-websocket"]);
+        assert!((results.rows[0].ratio("wasm-websocket").unwrap().median - 0.5).abs() < 1e-9);
+        assert_eq!(sample().reference(), "raw-js");
     }
 
     #[test]
