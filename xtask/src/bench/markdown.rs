@@ -279,9 +279,8 @@ pub fn native_target() -> Target {
     }
 }
 
-/// The generated block of a native run.
-pub fn generated_native(results: &Results, env: &Environment) -> String {
-    let target = native_target();
+/// A generated block's start marker, heading and where and how it was measured.
+fn block_start(env: &Environment, target: &Target) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", target.begin);
     if let Some(heading) = &target.heading {
@@ -292,6 +291,13 @@ pub fn generated_native(results: &Results, env: &Environment) -> String {
         "Measured {} in {}, on {} ({} cores), load average at start {}; {}.\n",
         env.date, env.browser, env.cpu, env.cores, env.load, env.settings
     );
+    s
+}
+
+/// The generated block of a native run.
+pub fn generated_native(results: &Results, env: &Environment) -> String {
+    let target = &native_target();
+    let mut s = block_start(env, target);
     s.push_str(
         "The same workloads as in the browsers (`bench/native`), one process, a current-thread \
          tokio runtime. tokio-tungstenite used directly is the reference: it is the transport \
@@ -313,16 +319,7 @@ pub fn generated_native(results: &Results, env: &Environment) -> String {
 }
 
 pub fn generated(results: &Results, sizes: &[Size], env: &Environment, target: &Target) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "{}", target.begin);
-    if let Some(heading) = &target.heading {
-        let _ = writeln!(s, "{heading}\n");
-    }
-    let _ = writeln!(
-        s,
-        "Measured {} in {}, on {} ({} cores), load average at start {}; {}.\n",
-        env.date, env.browser, env.cpu, env.cores, env.load, env.settings
-    );
+    let mut s = block_start(env, target);
     s.push_str(
         "Raw JS is the browser's own `WebSocket` driven from JS (`bench/src/raw.js`), the physical \
          limit; the other columns are speed relative to it from the same session (higher is \

@@ -73,6 +73,19 @@ impl BenchArgs {
         })
     }
 
+    /// How the rounds ran, for the block's first line.
+    fn settings(&self) -> String {
+        let quick = if self.quick {
+            ", --quick (a tenth of the messages)"
+        } else {
+            ""
+        };
+        format!(
+            "{} measured rounds after a warm-up, implementations interleaved and rotated{quick}; peer: ws-peer release build over loopback",
+            self.reps()
+        )
+    }
+
     /// Whether this run may replace the committed BENCHMARKS.md and chart.
     fn is_full(&self) -> bool {
         !self.quick
@@ -147,15 +160,7 @@ pub fn run(args: &BenchArgs) -> Result<bool> {
         size::measure(&root, &wasm_bindgen)?
     };
 
-    let quick = if args.quick {
-        ", --quick (a tenth of the messages)"
-    } else {
-        ""
-    };
-    let settings = format!(
-        "{} measured rounds after a warm-up, implementations interleaved and rotated{quick}; peer: ws-peer release build over loopback",
-        args.reps()
-    );
+    let settings = args.settings();
     let env = markdown::Environment::of(browser, settings);
     let target = markdown::Target::of(browser);
     let generated = markdown::generated(&results, &sizes, &env, &target);

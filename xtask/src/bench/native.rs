@@ -33,15 +33,7 @@ pub fn run(args: &BenchArgs) -> Result<bool> {
     if results.rows.is_empty() {
         bail!("`{}` printed no BENCH lines", cmd.shown());
     }
-    let quick = if args.quick {
-        ", --quick (a tenth of the messages)"
-    } else {
-        ""
-    };
-    let settings = format!(
-        "{} measured rounds after a warm-up, implementations interleaved and rotated{quick}; peer: ws-peer release build over loopback",
-        args.reps()
-    );
+    let settings = args.settings();
     let generated = markdown::generated_native(&results, &Environment::native(settings));
 
     header("results");
