@@ -28,6 +28,7 @@
 //!   every attempt and the connections, which `/token_echo` drops after one message,
 //!   come back each with its own token; a reused token is refused (403) and counts as a
 //!   failed attempt; a provider's error is `ProviderFailed` and is retried
+//! - a provider may use the connection's handle (its state, a close)
 //! - issue 19: `should_reconnect` refusing code 4001 stops after a 4001 close and
 //!   reconnects after 4002
 //! - issue 19: `reconnect()` while open (1000 "reconnect", then attempt 0), while waiting
@@ -50,7 +51,7 @@ use futures::{FutureExt, SinkExt, StreamExt};
 use wasm_bindgen_test::*;
 use wasm_websocket::{
     live_listeners, CloseCode, CloseEvent, ConnectTarget, Error, Message, ReconnectEvent,
-    ReconnectEvents, ReconnectPolicy, ReconnectingWebSocket, State, WebSocket,
+    ReconnectEvents, ReconnectHandle, ReconnectPolicy, ReconnectingWebSocket, State, WebSocket,
 };
 
 // The same suite runs on the page and, with `--cfg wasm_ws_worker`, in a dedicated worker.
@@ -1092,6 +1093,56 @@ async fn a_reused_token_is_refused_and_counts_as_a_failed_attempt() {
             ),
             "{rest:?}"
         );
+    })
+    .await;
+}
+
+/// A provider may use the connection's handle: it runs while the shared state is not
+/// locked (on wasm32 a borrow would have panicked, natively a lock would have deadlocked).
+#[async_test]
+async fn a_provider_may_use_the_handle() {
+    bounded(async {
+        let slot: Arc<Mutex<Option<ReconnectHandle>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<State>>> = Arc::default();
+        let (handle_slot, states) = (slot.clone(), seen.clone());
+        let ws = WebSocket::builder(url("/refuse"))
+            .reconnecting_with(quick(), move |attempt| {
+                let handle = handle_slot.lock().unwrap().clone();
+                let states = states.clone();
+                async move {
+                    if let Some(handle) = handle {
+                        states.lock().unwrap().push(handle.state());
+                        if attempt >= 1 {
+                            // Ends it from inside the attempt: no more attempts.
+                            drop(handle.close(CloseCode::NORMAL, "from the provider"));
+                        }
+                    }
+                    // Every connection echoes one message, then is dropped.
+                    Ok::<_, Error>(ConnectTarget::new(url("/drop?after=1")))
+                }
+            })
+            .unwrap();
+        *slot.lock().unwrap() = Some(ws.handle());
+        let mut events = ws.events();
+        let (mut sink, _stream) = ws.split();
+        sink.send(Message::from("one")).await.unwrap();
+        // The peer drops the connection after its echo; attempt 1 asks the provider, which
+        // sees the state and closes.
+        let rest = rest_of(&mut events).await;
+        assert!(
+            rest.iter()
+                .any(|e| matches!(e, ReconnectEvent::Retrying { attempt: 1, .. })),
+            "{rest:?}"
+        );
+        assert!(!rest
+            .iter()
+            .any(|e| matches!(e, ReconnectEvent::Connected { attempt: 1 })));
+        assert_eq!(*seen.lock().unwrap(), [State::Connecting]);
+        assert_eq!(
+            slot.lock().unwrap().as_ref().unwrap().state(),
+            State::Closed
+        );
+        slot.lock().unwrap().take();
     })
     .await;
 }

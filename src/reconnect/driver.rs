@@ -44,6 +44,8 @@ pub(super) struct Io {
 
 enum Phase {
     Idle,
+    /// Attempt `n` asks the provider for its target at the driver's next step.
+    ToProvide(u32),
     /// The provider is computing the attempt's target.
     Providing(TargetFuture),
     Connecting(ConnectFuture),
@@ -94,7 +96,7 @@ impl Io {
     pub(super) fn providing(builder: Builder, provider: Provider) -> Io {
         Io {
             builder,
-            phase: Phase::Providing(provider(0)),
+            phase: Phase::ToProvide(0),
             provider: Some(provider),
             #[cfg(target_arch = "wasm32")]
             wake: None,
@@ -104,7 +106,7 @@ impl Io {
     /// The attempt's first phase: its provider's call, or the connect.
     fn start_attempt(&self, attempt: u32) -> Phase {
         match &self.provider {
-            Some(provider) => Phase::Providing(provider(attempt)),
+            Some(_) => Phase::ToProvide(attempt),
             None => Phase::Connecting(self.builder.clone().connect()),
         }
     }
@@ -211,6 +213,29 @@ impl Io {
         }
     }
 
+    /// Calls the provider and polls its future: the application's code, which runs while
+    /// the shared state is not locked, so that it may use the connection's handle (a
+    /// `state()`, a `close()`). Its failure, if it failed.
+    fn poll_provider(&mut self, cx: &mut Context<'_>) -> Option<Input> {
+        if let (Phase::ToProvide(attempt), Some(provider)) = (&self.phase, &self.provider) {
+            self.phase = Phase::Providing(provider(*attempt));
+        }
+        let Phase::Providing(target) = &mut self.phase else {
+            return None;
+        };
+        match target.as_mut().poll(cx) {
+            Poll::Pending => None,
+            Poll::Ready(Ok(target)) => {
+                self.phase = Phase::Connecting(self.connect_to(target));
+                None
+            }
+            Poll::Ready(Err(error)) => {
+                self.phase = Phase::Idle;
+                Some(Input::ProviderFailed(error))
+            }
+        }
+    }
+
     /// Polls the current phase; returns what happened (empty: nothing, wait for a wake).
     fn poll_inputs(
         &mut self,
@@ -219,18 +244,8 @@ impl Io {
         wakes: &mut Wakes,
     ) -> Vec<Input> {
         let mut inputs = Vec::new();
-        if let Phase::Providing(target) = &mut self.phase {
-            match target.as_mut().poll(cx) {
-                Poll::Pending => {}
-                Poll::Ready(Ok(target)) => self.phase = Phase::Connecting(self.connect_to(target)),
-                Poll::Ready(Err(error)) => {
-                    self.phase = Phase::Idle;
-                    inputs.push(Input::ProviderFailed(error));
-                }
-            }
-        }
         match &mut self.phase {
-            Phase::Idle | Phase::Providing(_) => {}
+            Phase::Idle | Phase::ToProvide(_) | Phase::Providing(_) => {}
             Phase::Connecting(attempt) => match Pin::new(attempt).poll(cx) {
                 Poll::Pending => {}
                 Poll::Ready(Ok(ws)) => {
@@ -439,7 +454,9 @@ impl Shared {
     /// Whether the open connection's socket is still open (the driver notices a close
     /// only when it runs; the state must say so at once).
     pub(super) fn socket_open(&self) -> bool {
-        self.io.enter().is_none_or(|io| io.socket_open())
+        // Not waiting: the driver holds `io` while it polls the application's provider,
+        // which may ask for the state; the machine's phase then decides.
+        self.io.try_lock().is_none_or(|io| io.socket_open())
     }
 
     pub(super) fn state(&self) -> State {
@@ -461,7 +478,10 @@ impl Shared {
         if io_actions.is_empty() {
             return;
         }
-        match self.io.enter() {
+        // Not waiting: the driver may hold `io` further up this stack (a provider that
+        // closes), or on another thread; it then carries them out at its next step (it was
+        // woken above).
+        match self.io.try_lock() {
             Some(mut io) => {
                 for action in io_actions {
                     io.execute(action);
@@ -483,6 +503,7 @@ impl Driver {
     /// Runs until nothing more happens without a wake.
     pub(super) fn step(&self, io: &mut Io, cx: &mut Context<'_>, wakes: &mut Wakes) {
         loop {
+            let provided = io.poll_provider(cx);
             let mut core = self.0.core.lock();
             for action in std::mem::take(&mut core.deferred) {
                 io.execute(action);
@@ -490,7 +511,8 @@ impl Driver {
             if core.machine.finished() {
                 return;
             }
-            let inputs = io.poll_inputs(&mut core, cx, wakes);
+            let mut inputs = io.poll_inputs(&mut core, cx, wakes);
+            inputs.extend(provided);
             if inputs.is_empty() {
                 return;
             }

@@ -73,6 +73,155 @@ impl Lib for TokioTungstenite {
     }
 }
 
+struct TokioTungsteniteWasm;
+
+impl Lib for TokioTungsteniteWasm {
+    const NAME: &'static str = "tokio-tungstenite-wasm";
+    type Msg = tokio_tungstenite_wasm::Message;
+    type Error = tokio_tungstenite_wasm::Error;
+    type Socket = tokio_tungstenite_wasm::WebSocketStream;
+
+    async fn connect(url: &str) -> Result<Self::Socket, String> {
+        tokio_tungstenite_wasm::connect(url)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn text(text: &str) -> Self::Msg {
+        Self::Msg::text(text)
+    }
+
+    fn binary(bytes: &[u8]) -> Self::Msg {
+        Self::Msg::binary(bytes.to_vec())
+    }
+
+    fn data_len(message: &Self::Msg) -> Option<usize> {
+        (!matches!(message, Self::Msg::Close(_))).then(|| message.len())
+    }
+
+    fn as_text(message: &Self::Msg) -> Option<&str> {
+        message.to_text().ok().filter(|_| message.is_text())
+    }
+
+    async fn close(mut socket: Self::Socket) -> Result<(), String> {
+        socket.close().await.map_err(|e| e.to_string())?;
+        while socket.next().await.is_some() {}
+        Ok(())
+    }
+}
+
+/// ewebsock's native client (a thread running blocking tungstenite, events through a
+/// channel) as a Stream + Sink: the receiver is polled the way an immediate-mode UI polls
+/// it every frame, here by yielding to tokio between polls.
+struct Ewebsock;
+
+struct EwebsockSocket {
+    sender: ewebsock::WsSender,
+    receiver: ewebsock::WsReceiver,
+}
+
+impl Stream for EwebsockSocket {
+    type Item = Result<ewebsock::WsMessage, String>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        match self.receiver.try_recv() {
+            Some(ewebsock::WsEvent::Message(message)) => Poll::Ready(Some(Ok(message))),
+            Some(ewebsock::WsEvent::Error(error)) => Poll::Ready(Some(Err(error))),
+            Some(ewebsock::WsEvent::Closed) => Poll::Ready(None),
+            Some(ewebsock::WsEvent::Opened) | None => {
+                // Polled again at once: ewebsock has no waker to register.
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Sink<ewebsock::WsMessage> for EwebsockSocket {
+    type Error = String;
+
+    fn poll_ready(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn start_send(
+        mut self: std::pin::Pin<&mut Self>,
+        message: ewebsock::WsMessage,
+    ) -> Result<(), String> {
+        self.sender.send(message);
+        Ok(())
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        self.sender.close();
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl Lib for Ewebsock {
+    const NAME: &'static str = "ewebsock";
+    type Msg = ewebsock::WsMessage;
+    type Error = String;
+    type Socket = EwebsockSocket;
+
+    async fn connect(url: &str) -> Result<Self::Socket, String> {
+        let (sender, receiver) = ewebsock::connect(url, ewebsock::Options::default())?;
+        loop {
+            match receiver.try_recv() {
+                Some(ewebsock::WsEvent::Opened) => return Ok(EwebsockSocket { sender, receiver }),
+                Some(ewebsock::WsEvent::Error(error)) => return Err(error),
+                Some(other) => return Err(format!("before opening: {other:?}")),
+                None => tokio::task::yield_now().await,
+            }
+        }
+    }
+
+    fn text(text: &str) -> Self::Msg {
+        ewebsock::WsMessage::Text(text.to_string())
+    }
+
+    fn binary(bytes: &[u8]) -> Self::Msg {
+        ewebsock::WsMessage::Binary(bytes.to_vec())
+    }
+
+    fn data_len(message: &Self::Msg) -> Option<usize> {
+        match message {
+            ewebsock::WsMessage::Text(text) => Some(text.len()),
+            ewebsock::WsMessage::Binary(bytes) => Some(bytes.len()),
+            _ => None,
+        }
+    }
+
+    fn as_text(message: &Self::Msg) -> Option<&str> {
+        match message {
+            ewebsock::WsMessage::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    async fn close(mut socket: Self::Socket) -> Result<(), String> {
+        socket.sender.close();
+        Ok(())
+    }
+}
+
 struct Ours;
 
 impl Lib for Ours {
@@ -345,15 +494,25 @@ async fn run_once<L: Lib>(workload: Workload, peer: &str) -> Result<f64, String>
     }
 }
 
-/// Which implementations run `workload` (the reconnecting socket in the receive flood and
-/// the text echo only, as in the browser benchmark's spirit: its data path).
+/// Which implementations run `workload`: the reconnecting socket in the receive flood and
+/// the text echo (its data path); ewebsock only in the echo rows and the flood. Its thread
+/// writes one message per turn of a loop that then reads with a 10 ms timeout, so where
+/// the server stays silent (ping-pong steps, connect + close, the send-only row) that
+/// timeout decides everything: some 100 messages a second (0.00x in a `--quick` run).
 fn implementations(workload: Workload) -> Vec<&'static str> {
-    let mut names = vec![TokioTungstenite::NAME, Ours::NAME];
+    let mut names = vec![
+        TokioTungstenite::NAME,
+        Ours::NAME,
+        TokioTungsteniteWasm::NAME,
+    ];
     if matches!(
         workload,
         Workload::Flood { .. } | Workload::Echo { binary: false, .. }
     ) {
         names.push(OursReconnecting::NAME);
+    }
+    if matches!(workload, Workload::Echo { .. } | Workload::Flood { .. }) {
+        names.push(Ewebsock::NAME);
     }
     names
 }
@@ -362,7 +521,9 @@ async fn run_named(name: &str, workload: Workload, peer: &str) -> Result<f64, St
     match name {
         TokioTungstenite::NAME => run_once::<TokioTungstenite>(workload, peer).await,
         Ours::NAME => run_once::<Ours>(workload, peer).await,
-        _ => run_once::<OursReconnecting>(workload, peer).await,
+        OursReconnecting::NAME => run_once::<OursReconnecting>(workload, peer).await,
+        TokioTungsteniteWasm::NAME => run_once::<TokioTungsteniteWasm>(workload, peer).await,
+        _ => run_once::<Ewebsock>(workload, peer).await,
     }
 }
 

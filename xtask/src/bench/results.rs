@@ -22,6 +22,8 @@ pub const IMPLS: &[(&str, &str)] = &[
     ),
     ("gloo-net", "gloo-net"),
     ("ws_stream_wasm", "ws_stream_wasm"),
+    ("tokio-tungstenite-wasm", "tokio-tungstenite-wasm"),
+    ("ewebsock", "ewebsock"),
 ];
 /// The reference of a browser run.
 pub const REFERENCE: &str = "raw-js";
