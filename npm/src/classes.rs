@@ -9,42 +9,93 @@ use wasm_bindgen::JsCast;
 // wasm-bindgen's glue passes `this.__wbg_ptr` to wasm unchecked: for a foreign `this`
 // (`Socket.prototype.send.call({}, "x")`) or a freed instance that is 0 and the Rust side
 // throws "null pointer passed to rust" synchronously; for an object of the same shape with
-// a made-up pointer it would be worse. So each method is wrapped: only objects this package
-// created and has not freed reach the glue. The set is weak: it keeps no object alive.
+// a made-up pointer, or an instance of the other class, wasm would read (or free) memory
+// that is not what it thinks. So every method and accessor of the prototype is wrapped:
+// only objects this package created as an instance of that very class, and has not
+// freed, reach the glue. Each class has its own set, and the sets are weak: they keep no
+// object alive.
+//
+// Methods that return a promise (`names`, also the `closed` accessor) reject with a
+// TypeError for any other `this`; other accessors throw one, as the browser's own do for
+// a foreign receiver; `free()` (and `Symbol.dispose`) of a freed instance does nothing.
 #[wasm_bindgen(inline_js = r#"
-const live = new WeakSet();
-export function brand(object) { live.add(object); }
+const live = new Map();
+function instances(className) {
+  let set = live.get(className);
+  if (!set) {
+    set = new WeakSet();
+    live.set(className, set);
+  }
+  return set;
+}
+export function brand(object, className) { instances(className).add(object); }
 export function guard(prototype, className, names) {
-  for (const name of names) {
-    const method = prototype[name];
-    if (typeof method !== "function") continue;
-    const wrapped = {
-      [name](...args) {
-        let ok = false;
-        try {
-          ok = live.has(this) && this.__wbg_ptr !== 0;
-        } catch {}
-        if (!ok) {
-          const what = live.has(this) ? `a freed ${className}` : `an object that is not a ${className}`;
-          return Promise.reject(new TypeError(`${className}.${name} was called on ${what}`));
-        }
-        return method.apply(this, args);
-      },
-    }[name];
-    Object.defineProperty(prototype, name, { value: wrapped, writable: true, configurable: true });
+  const own = instances(className);
+  const known = (self) => {
+    try {
+      return own.has(self);
+    } catch {
+      return false;
+    }
+  };
+  const alive = (self) => {
+    try {
+      return own.has(self) && self.__wbg_ptr !== 0;
+    } catch {
+      return false;
+    }
+  };
+  const refuse = (self, name) => {
+    const what = known(self) ? `a freed ${className}` : `an object that is not a ${className}`;
+    return new TypeError(`${className}.${name} was called on ${what}`);
+  };
+  for (const key of Reflect.ownKeys(prototype)) {
+    if (key === "constructor" || (typeof key === "string" && key.startsWith("__"))) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, key);
+    const name = typeof key === "symbol" ? `[${key.description}]` : key;
+    const promised = names.includes(key);
+    if (typeof descriptor.get === "function") {
+      const get = descriptor.get;
+      const wrapped = Object.getOwnPropertyDescriptor({
+        get [key]() {
+          if (!alive(this)) {
+            if (promised) return Promise.reject(refuse(this, name));
+            throw refuse(this, name);
+          }
+          return get.call(this);
+        },
+      }, key).get;
+      Object.defineProperty(prototype, key, { get: wrapped, set: descriptor.set, enumerable: descriptor.enumerable, configurable: true });
+    } else if (typeof descriptor.value === "function") {
+      const method = descriptor.value;
+      const freeing = key === "free" || key === Symbol.dispose;
+      const wrapped = {
+        [key](...args) {
+          if (!alive(this)) {
+            if (freeing && known(this)) return undefined;
+            if (promised) return Promise.reject(refuse(this, name));
+            throw refuse(this, name);
+          }
+          return method.apply(this, args);
+        },
+      }[key];
+      Object.defineProperty(prototype, key, { value: wrapped, writable: true, enumerable: descriptor.enumerable, configurable: true });
+    }
   }
 }
 "#)]
 extern "C" {
-    /// Marks `object` as an instance this package created.
-    pub(crate) fn brand(object: &JsValue);
-    /// Wraps the methods `names` of `prototype` (of the class `class_name`).
+    /// Marks `object` as an instance of `class_name` that this package created.
+    pub(crate) fn brand(object: &JsValue, class_name: &str);
+    /// Wraps the methods and accessors of `prototype` (of the class `class_name`); `names`
+    /// lists those that return a promise.
     #[wasm_bindgen(catch)]
     fn guard(prototype: &JsValue, class_name: &str, names: Array) -> Result<(), JsValue>;
 }
 
 /// Prepares the class of `probe`, an instance made only for this, once at start-up:
-/// guards the methods `names` and installs the async iterator.
+/// guards its methods and accessors (`names`: those that return a promise) and installs
+/// the async iterator.
 pub(crate) fn prepare_class(probe: &JsValue, class_name: &str, names: &[&str]) {
     let Some(object) = probe.dyn_ref::<Object>() else {
         return;

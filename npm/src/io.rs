@@ -58,6 +58,8 @@ pub(crate) struct Io<S> {
     pending: Rc<Cell<(usize, usize)>>,
     /// Messages handed to the socket so far (the next one's number).
     accepted: Cell<u64>,
+    /// The waker of the receive that waits, for [`Io::wake_receiver`].
+    receiver: RefCell<Option<Waker>>,
 }
 
 /// One send's share of [`Io::pending`], given back when the send settles or is dropped.
@@ -86,6 +88,7 @@ where
             limit,
             pending: Rc::default(),
             accepted: Cell::new(0),
+            receiver: RefCell::new(None),
         }
     }
 
@@ -149,6 +152,20 @@ where
         })
     }
 
+    /// Polls the waiting receive again. The reconnecting socket's stream does not wake a
+    /// reader that started waiting while no connection was open when the first one opens;
+    /// its `connected` event does this instead (a spurious poll is harmless).
+    pub(crate) fn wake_receiver(&self) {
+        let waker = self
+            .receiver
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut w| w.take());
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
     /// Runs `f` with the socket borrowed for just this call.
     pub(crate) fn with_ws<R>(&self, f: impl FnOnce(Pin<&mut S>) -> R) -> Result<R, JsValue> {
         match self.ws.try_borrow_mut() {
@@ -176,7 +193,12 @@ where
     /// Polls the socket's `Stream`: `Ok(None)` once it has ended.
     fn poll_message(&self, cx: &mut Context<'_>) -> Poll<Result<Option<Message>, JsValue>> {
         match self.with_ws(|ws| ws.poll_next(cx)) {
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => {
+                if let Ok(mut receiver) = self.receiver.try_borrow_mut() {
+                    *receiver = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
             Ok(Poll::Ready(None)) => Poll::Ready(Ok(None)),
             Ok(Poll::Ready(Some(Ok(message)))) => Poll::Ready(Ok(Some(message))),
             Ok(Poll::Ready(Some(Err(error)))) => Poll::Ready(Err(error_to_js(&error))),

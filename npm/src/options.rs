@@ -19,6 +19,8 @@ pub(crate) struct SocketOptions {
     pub(crate) builder: Builder,
     pub(crate) high_water_mark: usize,
     pub(crate) pending: PendingLimit,
+    /// `options.protocols`, also given to the builder.
+    pub(crate) protocols: Option<Vec<String>>,
 }
 
 /// A URL argument: a string, or a `URL` (anything with a string `href`). `label` names it
@@ -61,6 +63,7 @@ pub(crate) fn socket_options(
             builder,
             high_water_mark,
             pending: PendingLimit::default(),
+            protocols: None,
         });
     }
     if !options.is_object() {
@@ -71,7 +74,8 @@ pub(crate) fn socket_options(
     }
 
     let protocols = option(options, "protocols", "options.protocols")?;
-    if let Some(list) = protocols_from_js(&protocols, "options.protocols")? {
+    let protocols = protocols_from_js(&protocols, "options.protocols")?;
+    if let Some(list) = &protocols {
         builder = builder.protocols(list);
     }
 
@@ -170,6 +174,7 @@ pub(crate) fn socket_options(
         builder,
         high_water_mark,
         pending,
+        protocols,
     })
 }
 

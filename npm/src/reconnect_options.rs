@@ -1,6 +1,10 @@
 //! Reading `ReconnectingSocket.create`'s own options (partysocket's names where it has
 //! them) into a `ReconnectPolicy`, and its URL argument into a target or a provider.
 
+use std::cell::RefCell;
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use js_sys::{Function, Promise, Reflect};
@@ -27,6 +31,9 @@ pub(crate) struct ReconnectSettings {
 const DEFAULT_MIN_DELAY: Duration = Duration::from_millis(500);
 const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
 const DEFAULT_GROW_FACTOR: f64 = 2.0;
+/// How long an attempt may take by default: without a bound, an attempt the network
+/// swallows (no answer, no error) would stall the reconnecting for good.
+const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default outbox, as `ReconnectPolicy::new()` has it.
 const DEFAULT_OUTBOX_MESSAGES: usize = 1024;
 const DEFAULT_OUTBOX_BYTES: usize = 1 << 20;
@@ -36,7 +43,7 @@ const DEFAULT_OUTBOX_BYTES: usize = 1 << 20;
 pub(crate) fn reconnect_settings(options: &JsValue) -> Result<ReconnectSettings, JsValue> {
     let mut settings = ReconnectSettings {
         policy: ReconnectPolicy::new(),
-        connect_timeout: None,
+        connect_timeout: Some(DEFAULT_CONNECTION_TIMEOUT),
         on_event: None,
     };
     if options.is_null_or_undefined() {
@@ -77,8 +84,13 @@ pub(crate) fn reconnect_settings(options: &JsValue) -> Result<ReconnectSettings,
         "options.reconnectionDelayGrowFactor",
         "a number",
     )?;
-    let min = min.unwrap_or(DEFAULT_MIN_DELAY);
-    let max = max.unwrap_or(DEFAULT_MAX_DELAY.max(min));
+    // One of the two alone moves the other's default out of its way.
+    let (min, max) = match (min, max) {
+        (Some(min), Some(max)) => (min, max),
+        (Some(min), None) => (min, DEFAULT_MAX_DELAY.max(min)),
+        (None, Some(max)) => (DEFAULT_MIN_DELAY.min(max), max),
+        (None, None) => (DEFAULT_MIN_DELAY, DEFAULT_MAX_DELAY),
+    };
     if min > max {
         return Err(range_error(&format!(
             "options.minReconnectionDelay ({} ms) must not be more than options.maxReconnectionDelay ({} ms)",
@@ -138,15 +150,18 @@ pub(crate) fn reconnect_settings(options: &JsValue) -> Result<ReconnectSettings,
         )));
     }
 
-    settings.connect_timeout =
-        millis_option(options, "connectionTimeout", "options.connectionTimeout")?;
-    if settings.connect_timeout.is_some()
-        && !option(options, "connectTimeout", "options.connectTimeout")?.is_null_or_undefined()
-    {
-        return Err(type_error(
+    let timeout = millis_option(options, "connectionTimeout", "options.connectionTimeout")?;
+    let socket_timeout =
+        !option(options, "connectTimeout", "options.connectTimeout")?.is_null_or_undefined();
+    settings.connect_timeout = match (timeout, socket_timeout) {
+        (Some(_), true) => return Err(type_error(
             "options.connectionTimeout and options.connectTimeout are the same option: give one",
-        ));
-    }
+        )),
+        (Some(timeout), false) => Some(timeout),
+        // The socket options already gave it to the builder.
+        (None, true) => None,
+        (None, false) => Some(DEFAULT_CONNECTION_TIMEOUT),
+    };
 
     let on_event = option(options, "onEvent", "options.onEvent")?;
     if on_event.is_function() {
@@ -161,54 +176,107 @@ pub(crate) fn reconnect_settings(options: &JsValue) -> Result<ReconnectSettings,
     Ok(settings)
 }
 
-/// The URL provider: calls `provider(attempt)` and reads what it returns (or resolves to)
-/// into a target. Whatever goes wrong (a throw, a rejection, a value of the wrong kind) is
-/// an error of the attempt, reported as `providerFailed`.
+// Calls the provider inside a promise's executor: a synchronous throw becomes a rejection,
+// and a returned thenable is adopted the way `await` adopts it (a `then` getter that
+// throws rejects; nothing else of the value is read).
+#[wasm_bindgen(
+    inline_js = "export function callProvider(provider, attempt) { return new Promise((resolve) => resolve(provider(attempt))); }"
+)]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = callProvider)]
+    fn call_provider_js(provider: &Function, attempt: u32) -> Result<Promise, JsValue>;
+}
+
+/// The URL provider of one attempt: `provider(attempt)`, and what it returns or resolves
+/// to read into a target (`protocols`, from the options, unless it names its own).
+/// Whatever goes wrong (a throw, a rejection, a value of the wrong kind) is an error of the
+/// attempt, reported as `providerFailed`.
+///
+/// The provider is app code, and the crate asks for the target from inside its driver,
+/// with the connection's state borrowed: a provider that called back into this socket
+/// (`ws.close()`, `ws.state`) would find it busy. So the call, and every read of its
+/// result, runs in a task of its own, which starts in a microtask; the driver only waits
+/// for the outcome.
 pub(crate) fn call_provider(
     provider: &Function,
     attempt: u32,
-) -> impl std::future::Future<Output = Result<ConnectTarget, Error>> {
-    let returned = provider.call1(&JsValue::UNDEFINED, &JsValue::from(attempt));
-    async move {
-        let value = returned.map_err(|thrown| js_error(&thrown))?;
-        // Only a thenable is awaited, so that a provider returning a value at once lets
-        // the first attempt start (and report a bad URL) synchronously.
-        let value = if is_thenable(&value)? {
-            JsFuture::from(Promise::resolve(&value))
-                .await
-                .map_err(|thrown| js_error(&thrown))?
-        } else {
-            value
+    protocols: &Rc<Option<Vec<String>>>,
+) -> impl Future<Output = Result<ConnectTarget, Error>> {
+    let slot: Rc<RefCell<Outcome>> = Rc::default();
+    let writer = slot.clone();
+    let provider = provider.clone();
+    let protocols = protocols.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = provide(&provider, attempt, &protocols).await;
+        let waker = {
+            let mut outcome = writer.borrow_mut();
+            outcome.result = Some(result);
+            outcome.waker.take()
         };
-        target_from_js(&value).map_err(|error| js_error(&error))
-    }
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    });
+    poll_fn(move |cx| {
+        let mut outcome = slot.borrow_mut();
+        match outcome.result.take() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                outcome.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    })
 }
 
-/// Whether `value` has a callable `then` (a getter that throws is the provider's error).
-fn is_thenable(value: &JsValue) -> Result<bool, Error> {
-    if !value.is_object() {
-        return Ok(false);
-    }
-    Reflect::get(value, &JsValue::from_str("then"))
-        .map(|then| then.is_function())
-        .map_err(|thrown| js_error(&thrown))
+/// What the provider's task hands to the attempt.
+#[derive(Default)]
+struct Outcome {
+    result: Option<Result<ConnectTarget, Error>>,
+    waker: Option<Waker>,
+}
+
+/// Calls the provider and reads its result.
+async fn provide(
+    provider: &Function,
+    attempt: u32,
+    protocols: &Option<Vec<String>>,
+) -> Result<ConnectTarget, Error> {
+    let promise = call_provider_js(provider, attempt).map_err(|thrown| js_error(&thrown))?;
+    let value = JsFuture::from(promise)
+        .await
+        .map_err(|thrown| js_error(&thrown))?;
+    let target = target_from_js(&value).map_err(|error| js_error(&error))?;
+    Ok(match (target, protocols) {
+        (Target::Given(target), _) => target,
+        (Target::Url(url), Some(list)) => ConnectTarget::new(url).protocols(list.iter()),
+        (Target::Url(url), None) => ConnectTarget::new(url),
+    })
+}
+
+/// What a provider gave: a whole target, or a URL that takes the options' protocols.
+enum Target {
+    Given(ConnectTarget),
+    Url(String),
 }
 
 /// What a provider gives: a URL (string or `URL`), or `{ url, protocols }`.
-fn target_from_js(value: &JsValue) -> Result<ConnectTarget, JsValue> {
-    if value.is_object() && !option(value, "url", "the provider's result.url")?.is_undefined() {
+fn target_from_js(value: &JsValue) -> Result<Target, JsValue> {
+    let has_url =
+        value.is_object() && !option(value, "url", "the provider's result.url")?.is_undefined();
+    if has_url {
         let url = option(value, "url", "the provider's result.url")?;
         let url = url_from_js(&url, "the provider's result.url")?;
         let protocols = option(value, "protocols", "the provider's result.protocols")?;
         let target = ConnectTarget::new(url);
-        return Ok(
+        return Ok(Target::Given(
             match protocols_from_js(&protocols, "the provider's result.protocols")? {
                 Some(list) => target.protocols(list),
                 None => target,
             },
-        );
+        ));
     }
-    url_from_js(value, "the provider's result").map(ConnectTarget::new)
+    url_from_js(value, "the provider's result").map(Target::Url)
 }
 
 /// A thrown JS value as the crate's `Error::Js` (its `name`, e.g. `TypeError`, and message).

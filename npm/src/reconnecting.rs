@@ -227,7 +227,10 @@ impl ReconnectingSocket {
 
 /// `ReconnectingSocket.create`.
 fn create(url: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
-    let provider = url.dyn_ref::<Function>().cloned();
+    // `typeof`, not `instanceof`: a function from another realm (an iframe) is one too.
+    let provider = url
+        .is_function()
+        .then(|| url.unchecked_ref::<Function>().clone());
     // With a provider, the builder's URL is never used.
     let url = match &provider {
         Some(_) => String::new(),
@@ -237,6 +240,7 @@ fn create(url: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
         mut builder,
         high_water_mark,
         pending,
+        protocols,
     } = socket_options(WebSocket::builder(url), options)?;
     let settings = reconnect_settings(options)?;
     if let Some(timeout) = settings.connect_timeout {
@@ -244,8 +248,9 @@ fn create(url: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
     }
     let ws = match provider {
         Some(provider) => {
-            ReconnectingWebSocket::with_provider(builder, settings.policy, move |n| {
-                call_provider(&provider, n)
+            let protocols = Rc::new(protocols);
+            ReconnectingWebSocket::with_provider(builder, settings.policy, move |attempt| {
+                call_provider(&provider, attempt, &protocols)
             })
         }
         None => ReconnectingWebSocket::new(builder, settings.policy),
@@ -262,7 +267,7 @@ fn create(url: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
     let value = JsValue::from(ReconnectingSocket {
         core: Some(core.clone()),
     });
-    brand(&value);
+    brand(&value, "ReconnectingSocket");
     if let Some(object) = value.dyn_ref::<Object>() {
         *core.this.borrow_mut() = Some(WeakRef::new(object));
     }
@@ -279,9 +284,15 @@ fn forward_events(core: &Core, this: JsValue) {
     }
     let mut events = core.handle.events();
     let on_event = core.on_event.clone();
+    let io = Rc::downgrade(&core.io);
     let forwarding = core.forwarding.clone();
     wasm_bindgen_futures::spawn_local(async move {
         while let Some(event) = poll_fn(|cx| Pin::new(&mut events).poll_next(cx)).await {
+            if matches!(event, ReconnectEvent::Connected { .. }) {
+                if let Some(io) = io.upgrade() {
+                    io.wake_receiver();
+                }
+            }
             if let Some(on_event) = &on_event {
                 if let Err(thrown) = on_event.call1(&JsValue::UNDEFINED, &event_to_js(&event)) {
                     report_error(&thrown);

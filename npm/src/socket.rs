@@ -53,6 +53,7 @@ impl Socket {
             builder,
             high_water_mark,
             pending,
+            ..
         } = match builder_from_js(&url, &options) {
             Ok(options) => options,
             Err(error) => return Promise::reject(&error),
@@ -70,7 +71,7 @@ impl Socket {
                 })),
             };
             let value = JsValue::from(socket);
-            brand(&value);
+            brand(&value, "Socket");
             // Like the browser's own WebSocket, an open connection is not closed by garbage
             // collection: this task holds the JS object until the connection has closed, so
             // an app that keeps only `closed` (or an iteration) keeps it open. The task is
@@ -200,7 +201,7 @@ impl Socket {
     pub fn protocol(&self) -> String {
         self.core
             .as_ref()
-            .map_or_else(|| String::new(), |core| core.handle.protocol())
+            .map_or_else(String::new, |core| core.handle.protocol())
     }
 
     /// The extensions the server accepted (e.g. `"permessage-deflate"`), `""` if none.
@@ -208,7 +209,7 @@ impl Socket {
     pub fn extensions(&self) -> String {
         self.core
             .as_ref()
-            .map_or_else(|| String::new(), |core| core.handle.extensions())
+            .map_or_else(String::new, |core| core.handle.extensions())
     }
 
     /// The URL the browser resolved (absolute, `ws:` or `wss:`).
@@ -216,7 +217,7 @@ impl Socket {
     pub fn url(&self) -> String {
         self.core
             .as_ref()
-            .map_or_else(|| String::new(), |core| core.handle.url())
+            .map_or_else(String::new, |core| core.handle.url())
     }
 
     /// `"arraybuffer"` or `"blob"`, as chosen at connect time.
@@ -233,7 +234,7 @@ impl Socket {
 }
 
 /// The methods `Socket` guards against a foreign `this` (see [`crate::classes`]).
-const GUARDED: &[&str] = &["send", "flush", "next", "close"];
+const GUARDED: &[&str] = &["send", "flush", "next", "close", "closed"];
 
 /// Guards the methods of the `Socket` class and installs its async iterator, through an
 /// instance made for this alone.
