@@ -20,31 +20,12 @@
 //   surviving garbage collection
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { launchBrowser, openPage, startPeer } from "./harness.mjs";
+import { apiPage } from "./harness.mjs";
 
-let peer;
-let browser;
-let page;
-let problems;
-
-before(async () => {
-  peer = await startPeer();
-  browser = await launchBrowser();
-  ({ page, problems } = await openPage(browser.context, `http://${peer.host}/tests/api.html`));
-  await page.waitForSelector("html[data-ready='1']", { state: "attached", timeout: 20_000 });
-});
-
-after(async () => {
-  await browser?.close();
-  await peer?.stop();
-});
-
-/** Runs `fn(args)` in the page, with `args.ws` set to the peer's ws:// base URL. */
-function run(fn, args = {}) {
-  return page.evaluate(fn, { ...args, ws: `ws://${peer.host}`, http: `http://${peer.host}` });
-}
+const session = apiPage();
+const { run } = session;
 
 describe("connect", () => {
   test("resolves once open, with the connection's details", async () => {
@@ -68,7 +49,7 @@ describe("connect", () => {
     assert.deepEqual(r, {
       isSocket: true,
       state: "open",
-      url: `ws://${peer.host}/echo`,
+      url: `ws://${session.peer.host}/echo`,
       protocol: "",
       extensions: "",
       bufferedAmount: 0,
@@ -90,9 +71,9 @@ describe("connect", () => {
       return out;
     });
     assert.deepEqual(urls, [
-      `ws://${peer.host}/echo?a=1`,
-      `ws://${peer.host}/echo`,
-      `ws://${peer.host}/echo`,
+      `ws://${session.peer.host}/echo?a=1`,
+      `ws://${session.peer.host}/echo`,
+      `ws://${session.peer.host}/echo`,
     ]);
   });
 
@@ -712,11 +693,6 @@ describe("hostile inputs (issue 22)", () => {
         const rand = hostile.rng(seed);
         const failures = [];
         const tally = { calls: 0, resolved: 0, rejected: {}, byMethod: {} };
-        const settle = (p) =>
-          Promise.race([
-            p.then((v) => ({ ok: true, v }), (e) => ({ ok: false, e })),
-            new Promise((done) => setTimeout(() => done({ timeout: true }), 5000)),
-          ]);
         let s = await lib.Socket.connect(`${ws}/echo`);
         for (let i = 0; i < count; i++) {
           const method = rand.pick(["connect", "connect", "connect url", "send", "send", "close", "flush"]);
@@ -743,31 +719,10 @@ describe("hostile inputs (issue 22)", () => {
               args = [hostile.value(rand)];
               call = () => s.flush(...args);
           }
-          tally.calls += 1;
           tally.byMethod[method] = (tally.byMethod[method] ?? 0) + 1;
           const report = (what) => failures.push({ i, method, args: args.map(hostile.label), ...what });
-          let p;
-          try {
-            p = call();
-          } catch (e) {
-            report({ threw: describeError(e) });
-            continue;
-          }
-          if (!(p instanceof Promise)) {
-            report({ notAPromise: hostile.label(p) });
-            continue;
-          }
-          const o = await settle(p);
-          if (o.timeout) {
-            report({ timeout: true });
-          } else if (o.ok) {
-            tally.resolved += 1;
-            if (o.v instanceof lib.Socket) await o.v.close().catch(() => {});
-          } else {
-            const name = o.e?.name;
-            tally.rejected[name] = (tally.rejected[name] ?? 0) + 1;
-            if (!(o.e instanceof Error) || !allowed.has(name)) report({ rejected: describeError(o.e) });
-          }
+          const value = await hostile.fuzzCall(call, { allowed, tally, report, describe: describeError });
+          if (value instanceof lib.Socket) await value.close().catch(() => {});
           if (s.state !== "open") s = await lib.Socket.connect(`${ws}/echo`);
         }
         await s.close();
@@ -786,13 +741,13 @@ describe("hostile inputs (issue 22)", () => {
       window.gcProbe = { weak: new WeakRef(s), closed: s.closed, settled: null };
       window.gcProbe.closed.then((result) => (window.gcProbe.settled = result));
     });
-    const cdp = await browser.context.newCDPSession(page);
+    const cdp = await session.browser.context.newCDPSession(session.page);
     for (let i = 0; i < 3; i++) {
       await cdp.send("HeapProfiler.collectGarbage");
-      await page.evaluate(() => new Promise((done) => setTimeout(done, 100)));
+      await session.page.evaluate(() => new Promise((done) => setTimeout(done, 100)));
     }
     await cdp.detach();
-    const r = await page.evaluate(async () => {
+    const r = await session.page.evaluate(async () => {
       await new Promise((done) => setTimeout(done, 300));
       const s = window.gcProbe.weak.deref();
       const out = { settled: window.gcProbe.settled, alive: s !== undefined };
@@ -818,8 +773,8 @@ describe("errors", () => {
    * `fn` is sent as source text, so it may use only its parameters.
    */
   async function rejection(fn, args = {}) {
-    const a = JSON.stringify({ ...args, ws: `ws://${peer.host}` });
-    const r = await page.evaluate(`outcome((${fn.toString()})(lib, ${a}))`);
+    const a = JSON.stringify({ ...args, ws: `ws://${session.peer.host}` });
+    const r = await session.page.evaluate(`outcome((${fn.toString()})(lib, ${a}))`);
     assert.equal(r.ok, false, `expected a rejection, got ${JSON.stringify(r.value)}`);
     return r.error;
   }
@@ -849,10 +804,10 @@ describe("errors", () => {
   test("Security (an insecure ws: URL from an https: page)", async () => {
     // Serve the test page from an https: origin through request interception, so the
     // browser refuses a ws: URL in the constructor; nothing goes to the network.
-    const secure = await browser.context.newPage();
+    const secure = await session.browser.context.newPage();
     await secure.route("https://wasm-websocket.test/**", async (route) => {
       const path = new URL(route.request().url()).pathname;
-      const response = await route.fetch({ url: `http://${peer.host}${path}` });
+      const response = await route.fetch({ url: `http://${session.peer.host}${path}` });
       await route.fulfill({ response });
     });
     try {
@@ -1049,7 +1004,7 @@ describe("errors", () => {
   test("no uncaught errors or console errors in the page", () => {
     assert.deepEqual(
       // Chromium logs failed and abandoned connections itself; those are expected here.
-      problems.filter(
+      session.problems.filter(
         (p) => !/WebSocket connection to .* failed|closed before the connection is established/.test(p),
       ),
       [],
