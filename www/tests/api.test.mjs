@@ -18,6 +18,8 @@
 //   memory, a seeded fuzz of every method and option (hostile.mjs) asserting typed
 //   rejections and a live module afterwards, and a socket kept only through `closed`
 //   surviving garbage collection
+// - maxPendingSends (OutboxFull), detached buffers (TypeError), foreign, forged, other-class
+//   and freed `this` (TypeError), fractional counts (RangeError)
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -506,7 +508,7 @@ describe("hostile inputs (issue 22)", () => {
   const ERROR_NAMES = [
     "InvalidUrl", "InvalidProtocol", "Security", "ConnectFailed", "Timeout", "InvalidCloseCode",
     "ReasonTooLong", "NotOpen", "ConnectionLost", "IdleTimeout", "ReceiveQueueFull", "Unsupported",
-    "Js", "TypeError", "RangeError",
+    "Js", "OutboxFull", "TypeError", "RangeError",
   ];
 
 
@@ -681,6 +683,117 @@ describe("hostile inputs (issue 22)", () => {
     assertRejects(r, "heartbeat", "RangeError");
     assert.equal(r.state, "open");
     assert.equal(r.echo, "after");
+  });
+
+  test("maxPendingSends bounds the sends that wait: OutboxFull at once beyond it", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/noread`, { highWaterMark: 0, maxPendingSends: { messages: 3 } });
+      const chunk = new Uint8Array(256 * 1024);
+      // Fill the TCP buffers until a send waits.
+      let stuck = false;
+      for (let i = 0; i < 400 && !stuck; i++) stuck = await pendingAfter(s.send(chunk), 100);
+      const waiting = [s.send(chunk), s.send(chunk)]; // 3 waiting with the stuck one
+      const over = await outcome(s.send("one too many"));
+      s.close();
+      await Promise.allSettled(waiting);
+      const b = await lib.Socket.connect(`${ws}/noread`, { highWaterMark: 0, maxPendingSends: { bytes: 10 } });
+      stuck = false;
+      for (let i = 0; i < 400 && !stuck; i++) stuck = await pendingAfter(b.send(chunk), 100);
+      const overBytes = await outcome(b.send("x"));
+      b.close();
+      return { stuck, over, overBytes };
+    });
+    assert.equal(r.stuck, true);
+    assert.equal(r.over.ok, false);
+    assert.equal(r.over.error.name, "OutboxFull");
+    assert.equal(r.over.error.fields.messages, 3);
+    assert.equal(r.overBytes.error?.name, "OutboxFull");
+  });
+
+  test("a detached buffer, or a view on one, rejects with TypeError instead of sending nothing", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const detach = (buffer) => structuredClone(buffer, { transfer: [buffer] });
+      const buffer = new ArrayBuffer(8);
+      detach(buffer);
+      const viewBuffer = new ArrayBuffer(16);
+      const view = new Uint8Array(viewBuffer, 4);
+      detach(viewBuffer);
+      const out = await attemptAll([
+        ["buffer", () => s.send(buffer)],
+        ["view", () => s.send(view)],
+        ["heartbeat", () => lib.Socket.connect(`${ws}/echo`, { heartbeat: { interval: 1000, message: buffer } })],
+      ]);
+      await s.send(new ArrayBuffer(0)); // an empty buffer that is not detached is fine
+      out.empty = (await s.next()).value.length;
+      await s.close();
+      return out;
+    });
+    for (const name of ["buffer", "view", "heartbeat"]) assertRejects(r, name, "TypeError");
+    assert.match(r.buffer.error.message, /^send data is a detached ArrayBuffer \(or a view on one\): its bytes were transferred$/);
+    assert.equal(r.empty, 0);
+    await assertAlive();
+  });
+
+  test("methods and accessors called on a foreign, forged, other-class or freed `this` reject or throw a TypeError", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const rs = await lib.ReconnectingSocket.create(`${ws}/echo`);
+      const forged = Object.create(lib.Socket.prototype);
+      Object.defineProperty(forged, "__wbg_ptr", { value: 8 });
+      const freed = await lib.Socket.connect(`${ws}/echo`);
+      freed.free();
+      const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+      const out = await attemptAll([
+        ["send on {}", () => lib.Socket.prototype.send.call({}, "x")],
+        ["send on forged", () => lib.Socket.prototype.send.call(forged, "x")],
+        ["Socket.send on a ReconnectingSocket", () => lib.Socket.prototype.send.call(rs, "x")],
+        ["ReconnectingSocket.close on a Socket", () => lib.ReconnectingSocket.prototype.close.call(s)],
+        ["send on freed", () => freed.send("x")],
+        ["closed on {}", () => getter(lib.Socket.prototype, "closed").call({})],
+        ["state on forged", () => getter(lib.Socket.prototype, "state").call(forged)],
+        ["state on freed", () => Promise.resolve(freed.state)],
+        ["free on forged", () => Promise.resolve(lib.Socket.prototype.free.call(forged))],
+        ["free twice", () => Promise.resolve(freed.free())],
+      ]);
+      out.stillOpen = s.state;
+      await s.send("fine");
+      out.echo = (await s.next()).value;
+      await s.close();
+      await rs.close();
+      return out;
+    });
+    for (const name of [
+      "send on {}", "send on forged", "Socket.send on a ReconnectingSocket",
+      "ReconnectingSocket.close on a Socket", "send on freed", "closed on {}",
+    ]) {
+      assertRejects(r, name, "TypeError");
+    }
+    assert.equal(r["send on {}"].error.message, "Socket.send was called on an object that is not a Socket");
+    assert.equal(r["send on freed"].error.message, "Socket.send was called on a freed Socket");
+    for (const name of ["state on forged", "state on freed", "free on forged"]) {
+      assert.equal(r[name].threw?.name, "TypeError", `${name}: ${JSON.stringify(r[name])}`);
+    }
+    assert.equal(r["free twice"].ok, true, JSON.stringify(r["free twice"]));
+    assert.equal(r.stillOpen, "open");
+    assert.equal(r.echo, "fine");
+    await assertAlive();
+  });
+
+  test("counts must be whole numbers: RangeError for fractions", async () => {
+    const r = await run(async ({ ws }) => {
+      const url = `${ws}/echo`;
+      const cases = {
+        "highWaterMark 1.5": { highWaterMark: 1.5 },
+        "maxQueued.messages 2.5": { maxQueued: { messages: 2.5 } },
+        "maxQueued.bytes 0.1": { maxQueued: { bytes: 0.1 } },
+        "maxPendingSends.messages 1.5": { maxPendingSends: { messages: 1.5 } },
+        "maxPendingSends.bytes 1e-9": { maxPendingSends: { bytes: 1e-9 } },
+      };
+      return attemptAll(Object.entries(cases).map(([name, options]) => [name, () => lib.Socket.connect(url, options)]));
+    });
+    for (const name of Object.keys(r)) assertRejects(r, name, "RangeError");
+    assert.equal(r["highWaterMark 1.5"].error.message, "options.highWaterMark must be a whole number, 0 or more bytes, not 1.5");
   });
 
   test("seeded fuzz: every call settles with a typed error or a value, never throws or traps", async () => {
