@@ -54,9 +54,11 @@ impl ReconnectingSocket {
     /// `URL`) or a provider: a function called with the attempt number before every attempt,
     /// returning (or resolving to) a URL or `{ url, protocols }`.
     ///
-    /// Rejects with `TypeError`/`RangeError` for malformed options, and with the errors of
-    /// the first attempt that retrying cannot fix when they are known at once:
-    /// `InvalidUrl`, `InvalidProtocol`, `Security`, `Unsupported`, `Js`.
+    /// Rejects with `TypeError`/`RangeError` for malformed options, and, for a fixed URL,
+    /// with the errors of the first attempt that retrying cannot fix: `InvalidUrl`,
+    /// `InvalidProtocol`, `Security`, `Unsupported`, `Js`. A provider runs in a microtask
+    /// of its own (so it may call back into the socket): what it gives is checked later,
+    /// and such errors come as `attemptFailed`, `gaveUp` and the iteration's error.
     ///
     /// ```js
     /// const ws = await ReconnectingSocket.create("wss://example.org/live", {
@@ -360,7 +362,8 @@ fn range(range: &std::ops::Range<u64>) -> JsValue {
     object.into()
 }
 
-/// The methods `ReconnectingSocket` guards against a foreign `this`.
+/// The members of `ReconnectingSocket` that return a promise: for a foreign `this` they
+/// reject (see [`crate::classes`]).
 const GUARDED: &[&str] = &["send", "flush", "next", "close", "reconnect", "takeUnsent"];
 
 /// Guards the methods of the class and installs its async iterator.

@@ -233,7 +233,8 @@ impl Socket {
     }
 }
 
-/// The methods `Socket` guards against a foreign `this` (see [`crate::classes`]).
+/// The members of `Socket` that return a promise: for a foreign `this` they reject (see
+/// [`crate::classes`]).
 const GUARDED: &[&str] = &["send", "flush", "next", "close", "closed"];
 
 /// Guards the methods of the `Socket` class and installs its async iterator, through an
