@@ -52,7 +52,72 @@ export interface ConnectOptions {
    * browser lacks it). `"auto"`: `"stream"` where available, else `"classic"`.
    */
   backend?: "classic" | "stream" | "auto";
+  /**
+   * Bounds the sends that wait (called and not yet resolved): while `messages` (default
+   * 1024, at least 1) wait, or they hold more than `bytes` (default 1 MiB), `send` rejects
+   * with `OutboxFull` at once instead of queueing without bound.
+   */
+  maxPendingSends?: { messages?: number; bytes?: number };
 }
+
+/**
+ * Where a `ReconnectingSocket` connects: called with the attempt number (0 first, then the
+ * `attempt` of each `retrying` event) before every attempt. Returns, or resolves to, a URL
+ * or `{ url, protocols }` (the options' `protocols` apply to a plain URL). A throw, a
+ * rejection or a value of another kind counts as a failed attempt (`providerFailed`).
+ */
+export type UrlProvider = (
+  attempt: number,
+) => string | URL | ConnectTarget | PromiseLike<string | URL | ConnectTarget>;
+
+/** A URL provider's full answer. */
+export interface ConnectTarget {
+  url: string | URL;
+  protocols?: string | string[];
+}
+
+/**
+ * Options of `ReconnectingSocket.create`: those of `Socket.connect` (applied to every
+ * connection) plus these, named as partysocket names them where it has them.
+ */
+export interface ReconnectingOptions extends ConnectOptions {
+  /** Attempts after the first one (since the last stable connection) before it gives up; default `Infinity`. */
+  maxRetries?: number;
+  /** Backoff start in ms (0 allowed); default 500. The delay is random in [0, cap]. */
+  minReconnectionDelay?: number;
+  /** Backoff cap in ms; default 30000. */
+  maxReconnectionDelay?: number;
+  /** Backoff growth per attempt, 1 or more; default 2. */
+  reconnectionDelayGrowFactor?: number;
+  /** Ms each attempt may take (`Timeout`); default 10000. Same as `connectTimeout`: give one. */
+  connectionTimeout?: number;
+  /** Ms a connection must stay open to count as stable (the attempt count starts over); default 5000. */
+  minUptime?: number;
+  /** Messages the outbox holds while disconnected (at least 1); default 1024. */
+  maxEnqueuedMessages?: number;
+  /** Bytes the outbox holds while disconnected; default 1 MiB. */
+  maxEnqueuedBytes?: number;
+  /** Whether a clean close by the server reconnects too; default `false`. */
+  reconnectOnCleanClose?: boolean;
+  /** Called with every event; an exception it throws is reported like a listener's. */
+  onEvent?: (event: ReconnectEventObject) => void;
+}
+
+/** A range of message numbers (as `send` resolved them), `end` excluded. */
+export interface MessageRange {
+  start: number;
+  end: number;
+}
+
+/** What happened to a `ReconnectingSocket`, as `onEvent` gets it. */
+export type ReconnectEventObject =
+  | { type: "connected"; attempt: number }
+  | ({ type: "disconnected"; sent: MessageRange; unsent: MessageRange } & CloseResult)
+  | { type: "attemptFailed"; error: SocketError }
+  | { type: "providerFailed"; error: SocketError }
+  | { type: "retrying"; attempt: number; delay: number }
+  | { type: "gaveUp" }
+  | { type: "other" };
 
 /** How a connection ended: the fields of the browser's `CloseEvent`. */
 export interface CloseResult {
@@ -78,6 +143,7 @@ export type SocketErrorName =
   | "IdleTimeout"
   | "ReceiveQueueFull"
   | "Unsupported"
+  | "OutboxFull"
   | "Js";
 
 /**
@@ -97,6 +163,7 @@ export type SocketError =
   | (Error & { name: "IdleTimeout" })
   | (Error & { name: "ReceiveQueueFull"; messages: number; bytes: number })
   | (Error & { name: "Unsupported"; feature: string })
+  | (Error & { name: "OutboxFull"; messages: number; bytes: number })
   | (Error & { name: "Js"; jsName: string });
 
 export interface Socket extends AsyncIterable<Message> {
@@ -104,6 +171,14 @@ export interface Socket extends AsyncIterable<Message> {
    * Returns the socket itself: `for await (const msg of ws)` receives every message in
    * order. The loop ends after a clean close and throws `ConnectionLost` after an unclean
    * one. Leaving the loop early (`break`) does not close the socket.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Message, undefined>;
+}
+
+export interface ReconnectingSocket extends AsyncIterable<Message> {
+  /**
+   * Returns the socket itself: `for await (const msg of ws)` receives the messages of
+   * every connection in order; it ends after `close()` and throws when it gives up.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message, undefined>;
 }

@@ -18,33 +18,16 @@
 //   memory, a seeded fuzz of every method and option (hostile.mjs) asserting typed
 //   rejections and a live module afterwards, and a socket kept only through `closed`
 //   surviving garbage collection
+// - maxPendingSends (OutboxFull), detached buffers (TypeError), foreign, forged, other-class
+//   and freed `this` (TypeError), fractional counts (RangeError)
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { launchBrowser, openPage, startPeer } from "./harness.mjs";
+import { apiPage } from "./harness.mjs";
 
-let peer;
-let browser;
-let page;
-let problems;
-
-before(async () => {
-  peer = await startPeer();
-  browser = await launchBrowser();
-  ({ page, problems } = await openPage(browser.context, `http://${peer.host}/tests/api.html`));
-  await page.waitForSelector("html[data-ready='1']", { state: "attached", timeout: 20_000 });
-});
-
-after(async () => {
-  await browser?.close();
-  await peer?.stop();
-});
-
-/** Runs `fn(args)` in the page, with `args.ws` set to the peer's ws:// base URL. */
-function run(fn, args = {}) {
-  return page.evaluate(fn, { ...args, ws: `ws://${peer.host}`, http: `http://${peer.host}` });
-}
+const session = apiPage();
+const { run } = session;
 
 describe("connect", () => {
   test("resolves once open, with the connection's details", async () => {
@@ -68,7 +51,7 @@ describe("connect", () => {
     assert.deepEqual(r, {
       isSocket: true,
       state: "open",
-      url: `ws://${peer.host}/echo`,
+      url: `ws://${session.peer.host}/echo`,
       protocol: "",
       extensions: "",
       bufferedAmount: 0,
@@ -90,9 +73,9 @@ describe("connect", () => {
       return out;
     });
     assert.deepEqual(urls, [
-      `ws://${peer.host}/echo?a=1`,
-      `ws://${peer.host}/echo`,
-      `ws://${peer.host}/echo`,
+      `ws://${session.peer.host}/echo?a=1`,
+      `ws://${session.peer.host}/echo`,
+      `ws://${session.peer.host}/echo`,
     ]);
   });
 
@@ -525,7 +508,7 @@ describe("hostile inputs (issue 22)", () => {
   const ERROR_NAMES = [
     "InvalidUrl", "InvalidProtocol", "Security", "ConnectFailed", "Timeout", "InvalidCloseCode",
     "ReasonTooLong", "NotOpen", "ConnectionLost", "IdleTimeout", "ReceiveQueueFull", "Unsupported",
-    "Js", "TypeError", "RangeError",
+    "Js", "OutboxFull", "TypeError", "RangeError",
   ];
 
 
@@ -702,6 +685,117 @@ describe("hostile inputs (issue 22)", () => {
     assert.equal(r.echo, "after");
   });
 
+  test("maxPendingSends bounds the sends that wait: OutboxFull at once beyond it", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/noread`, { highWaterMark: 0, maxPendingSends: { messages: 3 } });
+      const chunk = new Uint8Array(256 * 1024);
+      // Fill the TCP buffers until a send waits.
+      let stuck = false;
+      for (let i = 0; i < 400 && !stuck; i++) stuck = await pendingAfter(s.send(chunk), 100);
+      const waiting = [s.send(chunk), s.send(chunk)]; // 3 waiting with the stuck one
+      const over = await outcome(s.send("one too many"));
+      s.close();
+      await Promise.allSettled(waiting);
+      const b = await lib.Socket.connect(`${ws}/noread`, { highWaterMark: 0, maxPendingSends: { bytes: 10 } });
+      stuck = false;
+      for (let i = 0; i < 400 && !stuck; i++) stuck = await pendingAfter(b.send(chunk), 100);
+      const overBytes = await outcome(b.send("x"));
+      b.close();
+      return { stuck, over, overBytes };
+    });
+    assert.equal(r.stuck, true);
+    assert.equal(r.over.ok, false);
+    assert.equal(r.over.error.name, "OutboxFull");
+    assert.equal(r.over.error.fields.messages, 3);
+    assert.equal(r.overBytes.error?.name, "OutboxFull");
+  });
+
+  test("a detached buffer, or a view on one, rejects with TypeError instead of sending nothing", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const detach = (buffer) => structuredClone(buffer, { transfer: [buffer] });
+      const buffer = new ArrayBuffer(8);
+      detach(buffer);
+      const viewBuffer = new ArrayBuffer(16);
+      const view = new Uint8Array(viewBuffer, 4);
+      detach(viewBuffer);
+      const out = await attemptAll([
+        ["buffer", () => s.send(buffer)],
+        ["view", () => s.send(view)],
+        ["heartbeat", () => lib.Socket.connect(`${ws}/echo`, { heartbeat: { interval: 1000, message: buffer } })],
+      ]);
+      await s.send(new ArrayBuffer(0)); // an empty buffer that is not detached is fine
+      out.empty = (await s.next()).value.length;
+      await s.close();
+      return out;
+    });
+    for (const name of ["buffer", "view", "heartbeat"]) assertRejects(r, name, "TypeError");
+    assert.match(r.buffer.error.message, /^send data is a detached ArrayBuffer \(or a view on one\): its bytes were transferred$/);
+    assert.equal(r.empty, 0);
+    await assertAlive();
+  });
+
+  test("methods and accessors called on a foreign, forged, other-class or freed `this` reject or throw a TypeError", async () => {
+    const r = await run(async ({ ws }) => {
+      const s = await lib.Socket.connect(`${ws}/echo`);
+      const rs = await lib.ReconnectingSocket.create(`${ws}/echo`);
+      const forged = Object.create(lib.Socket.prototype);
+      Object.defineProperty(forged, "__wbg_ptr", { value: 8 });
+      const freed = await lib.Socket.connect(`${ws}/echo`);
+      freed.free();
+      const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+      const out = await attemptAll([
+        ["send on {}", () => lib.Socket.prototype.send.call({}, "x")],
+        ["send on forged", () => lib.Socket.prototype.send.call(forged, "x")],
+        ["Socket.send on a ReconnectingSocket", () => lib.Socket.prototype.send.call(rs, "x")],
+        ["ReconnectingSocket.close on a Socket", () => lib.ReconnectingSocket.prototype.close.call(s)],
+        ["send on freed", () => freed.send("x")],
+        ["closed on {}", () => getter(lib.Socket.prototype, "closed").call({})],
+        ["state on forged", () => getter(lib.Socket.prototype, "state").call(forged)],
+        ["state on freed", () => Promise.resolve(freed.state)],
+        ["free on forged", () => Promise.resolve(lib.Socket.prototype.free.call(forged))],
+        ["free twice", () => Promise.resolve(freed.free())],
+      ]);
+      out.stillOpen = s.state;
+      await s.send("fine");
+      out.echo = (await s.next()).value;
+      await s.close();
+      await rs.close();
+      return out;
+    });
+    for (const name of [
+      "send on {}", "send on forged", "Socket.send on a ReconnectingSocket",
+      "ReconnectingSocket.close on a Socket", "send on freed", "closed on {}",
+    ]) {
+      assertRejects(r, name, "TypeError");
+    }
+    assert.equal(r["send on {}"].error.message, "Socket.send was called on an object that is not a Socket");
+    assert.equal(r["send on freed"].error.message, "Socket.send was called on a freed Socket");
+    for (const name of ["state on forged", "state on freed", "free on forged"]) {
+      assert.equal(r[name].threw?.name, "TypeError", `${name}: ${JSON.stringify(r[name])}`);
+    }
+    assert.equal(r["free twice"].ok, true, JSON.stringify(r["free twice"]));
+    assert.equal(r.stillOpen, "open");
+    assert.equal(r.echo, "fine");
+    await assertAlive();
+  });
+
+  test("counts must be whole numbers: RangeError for fractions", async () => {
+    const r = await run(async ({ ws }) => {
+      const url = `${ws}/echo`;
+      const cases = {
+        "highWaterMark 1.5": { highWaterMark: 1.5 },
+        "maxQueued.messages 2.5": { maxQueued: { messages: 2.5 } },
+        "maxQueued.bytes 0.1": { maxQueued: { bytes: 0.1 } },
+        "maxPendingSends.messages 1.5": { maxPendingSends: { messages: 1.5 } },
+        "maxPendingSends.bytes 1e-9": { maxPendingSends: { bytes: 1e-9 } },
+      };
+      return attemptAll(Object.entries(cases).map(([name, options]) => [name, () => lib.Socket.connect(url, options)]));
+    });
+    for (const name of Object.keys(r)) assertRejects(r, name, "RangeError");
+    assert.equal(r["highWaterMark 1.5"].error.message, "options.highWaterMark must be a whole number, 0 or more bytes, not 1.5");
+  });
+
   test("seeded fuzz: every call settles with a typed error or a value, never throws or traps", async () => {
     const seed = Number(process.env.FUZZ_SEED ?? 20261206);
     const count = Number(process.env.FUZZ_COUNT ?? 4000);
@@ -712,11 +806,6 @@ describe("hostile inputs (issue 22)", () => {
         const rand = hostile.rng(seed);
         const failures = [];
         const tally = { calls: 0, resolved: 0, rejected: {}, byMethod: {} };
-        const settle = (p) =>
-          Promise.race([
-            p.then((v) => ({ ok: true, v }), (e) => ({ ok: false, e })),
-            new Promise((done) => setTimeout(() => done({ timeout: true }), 5000)),
-          ]);
         let s = await lib.Socket.connect(`${ws}/echo`);
         for (let i = 0; i < count; i++) {
           const method = rand.pick(["connect", "connect", "connect url", "send", "send", "close", "flush"]);
@@ -743,31 +832,10 @@ describe("hostile inputs (issue 22)", () => {
               args = [hostile.value(rand)];
               call = () => s.flush(...args);
           }
-          tally.calls += 1;
           tally.byMethod[method] = (tally.byMethod[method] ?? 0) + 1;
           const report = (what) => failures.push({ i, method, args: args.map(hostile.label), ...what });
-          let p;
-          try {
-            p = call();
-          } catch (e) {
-            report({ threw: describeError(e) });
-            continue;
-          }
-          if (!(p instanceof Promise)) {
-            report({ notAPromise: hostile.label(p) });
-            continue;
-          }
-          const o = await settle(p);
-          if (o.timeout) {
-            report({ timeout: true });
-          } else if (o.ok) {
-            tally.resolved += 1;
-            if (o.v instanceof lib.Socket) await o.v.close().catch(() => {});
-          } else {
-            const name = o.e?.name;
-            tally.rejected[name] = (tally.rejected[name] ?? 0) + 1;
-            if (!(o.e instanceof Error) || !allowed.has(name)) report({ rejected: describeError(o.e) });
-          }
+          const value = await hostile.fuzzCall(call, { allowed, tally, report, describe: describeError });
+          if (value instanceof lib.Socket) await value.close().catch(() => {});
           if (s.state !== "open") s = await lib.Socket.connect(`${ws}/echo`);
         }
         await s.close();
@@ -786,13 +854,13 @@ describe("hostile inputs (issue 22)", () => {
       window.gcProbe = { weak: new WeakRef(s), closed: s.closed, settled: null };
       window.gcProbe.closed.then((result) => (window.gcProbe.settled = result));
     });
-    const cdp = await browser.context.newCDPSession(page);
+    const cdp = await session.browser.context.newCDPSession(session.page);
     for (let i = 0; i < 3; i++) {
       await cdp.send("HeapProfiler.collectGarbage");
-      await page.evaluate(() => new Promise((done) => setTimeout(done, 100)));
+      await session.page.evaluate(() => new Promise((done) => setTimeout(done, 100)));
     }
     await cdp.detach();
-    const r = await page.evaluate(async () => {
+    const r = await session.page.evaluate(async () => {
       await new Promise((done) => setTimeout(done, 300));
       const s = window.gcProbe.weak.deref();
       const out = { settled: window.gcProbe.settled, alive: s !== undefined };
@@ -818,8 +886,8 @@ describe("errors", () => {
    * `fn` is sent as source text, so it may use only its parameters.
    */
   async function rejection(fn, args = {}) {
-    const a = JSON.stringify({ ...args, ws: `ws://${peer.host}` });
-    const r = await page.evaluate(`outcome((${fn.toString()})(lib, ${a}))`);
+    const a = JSON.stringify({ ...args, ws: `ws://${session.peer.host}` });
+    const r = await session.page.evaluate(`outcome((${fn.toString()})(lib, ${a}))`);
     assert.equal(r.ok, false, `expected a rejection, got ${JSON.stringify(r.value)}`);
     return r.error;
   }
@@ -849,10 +917,10 @@ describe("errors", () => {
   test("Security (an insecure ws: URL from an https: page)", async () => {
     // Serve the test page from an https: origin through request interception, so the
     // browser refuses a ws: URL in the constructor; nothing goes to the network.
-    const secure = await browser.context.newPage();
+    const secure = await session.browser.context.newPage();
     await secure.route("https://wasm-websocket.test/**", async (route) => {
       const path = new URL(route.request().url()).pathname;
-      const response = await route.fetch({ url: `http://${peer.host}${path}` });
+      const response = await route.fetch({ url: `http://${session.peer.host}${path}` });
       await route.fulfill({ response });
     });
     try {
@@ -1049,7 +1117,7 @@ describe("errors", () => {
   test("no uncaught errors or console errors in the page", () => {
     assert.deepEqual(
       // Chromium logs failed and abandoned connections itself; those are expected here.
-      problems.filter(
+      session.problems.filter(
         (p) => !/WebSocket connection to .* failed|closed before the connection is established/.test(p),
       ),
       [],

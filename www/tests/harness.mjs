@@ -7,6 +7,7 @@
 // (`npm test` in this directory) the harness starts that peer itself, from the same paths.
 
 import { join } from "node:path";
+import { after, before } from "node:test";
 
 import { chromium } from "playwright-core";
 
@@ -36,4 +37,34 @@ export function launchBrowser() {
     profilePrefix: "wasm-websocket-chromium-",
     viewport: { width: 1280, height: 900 },
   });
+}
+
+/**
+ * Starts the peer and Chromium with `tests/api.html` before the calling test file's tests
+ * and stops them after. The returned session's `peer`, `browser`, `page` and `problems`
+ * are set once that has run; `run(fn, args)` runs `fn(args)` in the page, with `args.ws`
+ * and `args.http` set to the peer's base URLs.
+ */
+export function apiPage() {
+  const session = {
+    peer: null,
+    browser: null,
+    page: null,
+    problems: null,
+    run: (fn, args = {}) =>
+      session.page.evaluate(fn, { ...args, ws: `ws://${session.peer.host}`, http: `http://${session.peer.host}` }),
+  };
+  before(async () => {
+    session.peer = await startPeer();
+    session.browser = await launchBrowser();
+    const opened = await core.openPage(session.browser.context, `http://${session.peer.host}/tests/api.html`);
+    session.page = opened.page;
+    session.problems = opened.problems;
+    await session.page.waitForSelector("html[data-ready='1']", { state: "attached", timeout: 20_000 });
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.peer?.stop();
+  });
+  return session;
 }

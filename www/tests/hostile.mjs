@@ -1,5 +1,6 @@
 // Hostile values for the JS API, loaded by api.html (as `window.hostile`) and driven by the
-// "hostile inputs" tests of api.test.mjs. Everything is derived from a seed, so a failing
+// "hostile inputs" tests of api.test.mjs and the fuzz of reconnecting.test.mjs (options and
+// URL providers of `ReconnectingSocket.create`). Everything is derived from a seed, so a failing
 // case replays from its seed and index.
 //
 // The classes: primitives at the edges (huge, negative and fractional numbers, NaN,
@@ -213,6 +214,91 @@ export function options(r, depth = 0) {
   return out;
 }
 
+const RECONNECT_KEYS = [
+  "maxRetries", "minReconnectionDelay", "maxReconnectionDelay", "reconnectionDelayGrowFactor",
+  "connectionTimeout", "maxEnqueuedMessages", "maxEnqueuedBytes", "minUptime", "reconnectOnCleanClose",
+  "onEvent", "maxPendingSends",
+];
+
+/** Sane values per `ReconnectingSocket.create` option. */
+function saneReconnectOption(r, key) {
+  switch (key) {
+    case "maxRetries":
+      return r.pick([0, 1, 3, Infinity]);
+    case "minReconnectionDelay":
+      return r.pick([0, 10, 100]);
+    case "maxReconnectionDelay":
+      return r.pick([100, 1000, 60000]);
+    case "reconnectionDelayGrowFactor":
+      return r.pick([1, 1.3, 2]);
+    case "connectionTimeout":
+      return r.pick([1, 2000]);
+    case "maxEnqueuedMessages":
+      return r.pick([1, 10, Infinity]);
+    case "maxEnqueuedBytes":
+      return r.pick([0, 1024, Infinity]);
+    case "minUptime":
+      return r.pick([0, 5000]);
+    case "reconnectOnCleanClose":
+      return r.chance(0.5);
+    case "onEvent":
+      return () => {};
+    default:
+      return { messages: r.pick([1, 10]), bytes: r.pick([0, 1 << 20]) };
+  }
+}
+
+/**
+ * A `ReconnectingSocket.create` options value: the socket options of `options()` plus the
+ * reconnecting ones, some of them hostile. `onEvent` is never a hostile function (one that
+ * throws would be reported as the page's error, as an event listener's would).
+ */
+export function reconnectOptions(r) {
+  const out = options(r);
+  if (typeof out !== "object" || out === null || Array.isArray(out) || r.chance(0.1)) return out;
+  let base;
+  try {
+    base = { ...out };
+  } catch {
+    return out;
+  }
+  for (const key of RECONNECT_KEYS) {
+    if (!r.chance(0.4)) continue;
+    let v = r.chance(0.5) ? saneReconnectOption(r, key) : value(r, 1);
+    if (key === "onEvent" && typeof v === "function") v = () => {};
+    base[key] = v;
+  }
+  if (r.chance(0.05)) {
+    Object.defineProperty(base, r.pick(RECONNECT_KEYS), { get: boom, enumerable: true });
+  }
+  return base;
+}
+
+/**
+ * A URL provider for `ReconnectingSocket.create` that misbehaves in one of many ways (or
+ * gives `good`): returns or resolves to a hostile value, throws one, rejects with one,
+ * returns a thenable whose `then` throws, or is a Proxy of a function whose traps throw.
+ */
+export function provider(r, good) {
+  const v = value(r, 1);
+  const ways = [
+    () => () => v,
+    () => () => {
+      throw v;
+    },
+    () => () => Promise.reject(v),
+    () => async () => v,
+    () => async () => ({ url: v, protocols: r.chance(0.5) ? "chat" : undefined }),
+    () => () => ({ url: good, protocols: v }),
+    () => () => ({ get then() { boom(); } }),
+    () => () => ({ then: v }),
+    () => throwingProxy(function () {}),
+    () => revokedProxy(function () {}),
+    () => () => good,
+  ];
+  return r.pick(ways)();
+}
+
 /** Short text naming a value's kind, for failure reports. */
 export function label(v) {
   try {
@@ -225,4 +311,46 @@ export function label(v) {
   } catch {
     return "(unprintable)";
   }
+}
+
+/** `promise` settled as `{ ok: true, v }` or `{ ok: false, e }`, or `{ timeout: true }` after 5 s. */
+export function settle(promise) {
+  return Promise.race([
+    promise.then((v) => ({ ok: true, v }), (e) => ({ ok: false, e })),
+    new Promise((done) => setTimeout(() => done({ timeout: true }), 5000)),
+  ]);
+}
+
+/**
+ * One fuzz call: runs `call()`, checks that it returned a promise and that the promise
+ * settled with a value or with an `Error` whose name is in `allowed`, and counts the
+ * outcome in `tally` (`calls`, `resolved`, `rejected` by name). Anything else goes to
+ * `report` (`describe` turns a thrown value into plain data). Returns the resolved value,
+ * or `undefined`.
+ */
+export async function fuzzCall(call, { allowed, tally, report, describe }) {
+  tally.calls += 1;
+  let p;
+  try {
+    p = call();
+  } catch (e) {
+    report({ threw: describe(e) });
+    return undefined;
+  }
+  if (!(p instanceof Promise)) {
+    report({ notAPromise: label(p) });
+    return undefined;
+  }
+  const o = await settle(p);
+  if (o.timeout) {
+    report({ timeout: true });
+  } else if (o.ok) {
+    tally.resolved += 1;
+    return o.v;
+  } else {
+    const name = o.e?.name;
+    tally.rejected[name] = (tally.rejected[name] ?? 0) + 1;
+    if (!(o.e instanceof Error) || !allowed.has(name)) report({ rejected: describe(o.e) });
+  }
+  return undefined;
 }

@@ -24,7 +24,12 @@ use crate::setup::{self, Mode};
 const NAME: &str = "js";
 
 /// The test files, in the order they run (one browser at a time: the machine has 2 cores).
-const TEST_FILES: &[&str] = &["api.test.mjs", "types.test.mjs", "demo.test.mjs"];
+const TEST_FILES: &[&str] = &[
+    "api.test.mjs",
+    "reconnecting.test.mjs",
+    "types.test.mjs",
+    "demo.test.mjs",
+];
 
 /// Builds what the tests need and runs them. Never fails: a problem that keeps the tests
 /// from running is the result's problem.

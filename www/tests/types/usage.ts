@@ -1,7 +1,10 @@
 // Type-checked (never run) by types.test.mjs against the package's .d.ts: what a TypeScript
 // user writes must compile, and the mistakes marked @ts-expect-error must not.
 import init, {
+  ReconnectingSocket,
   Socket,
+  type ReconnectEventObject,
+  type ReconnectingOptions,
   type CloseResult,
   type ConnectOptions,
   type Message,
@@ -86,6 +89,7 @@ export async function usage(): Promise<void> {
         error.jsName.toLowerCase();
         break;
       case "ReceiveQueueFull":
+      case "OutboxFull":
         error.messages.toFixed();
         error.bytes.toFixed();
         break;
@@ -116,4 +120,42 @@ export async function usage(): Promise<void> {
   ws.url = "ws://elsewhere/";
   // @ts-expect-error: no public constructor; use Socket.connect
   new Socket();
+}
+
+export async function reconnecting(): Promise<void> {
+  const options: ReconnectingOptions = {
+    maxRetries: 10,
+    minReconnectionDelay: 250,
+    maxReconnectionDelay: 10_000,
+    reconnectionDelayGrowFactor: 1.5,
+    connectionTimeout: 4000,
+    minUptime: 5000,
+    maxEnqueuedMessages: 100,
+    maxEnqueuedBytes: 1 << 16,
+    reconnectOnCleanClose: true,
+    maxPendingSends: { messages: 64 },
+    onEvent: (event: ReconnectEventObject) => {
+      if (event.type === "retrying") event.delay.toFixed();
+      if (event.type === "disconnected") event.unsent.start.toFixed();
+    },
+  };
+  const ws: ReconnectingSocket = await ReconnectingSocket.create("wss://example.org/live", options);
+  await ReconnectingSocket.create(async (attempt: number) => ({ url: `/live?n=${attempt}`, protocols: ["v1"] }));
+  await ReconnectingSocket.create(() => new URL("wss://example.org/"));
+  const n: number = await ws.send("hello");
+  void n;
+  await ws.flush();
+  for await (const msg of ws) {
+    const m: Message = msg;
+    void m;
+  }
+  await ws.reconnect();
+  const closed: CloseResult | null = await ws.close(1000, "bye");
+  void closed;
+  const unsent: Message[] = await ws.takeUnsent();
+  void unsent;
+  // @ts-expect-error: the provider must give a URL
+  await ReconnectingSocket.create(() => 42);
+  // @ts-expect-error: unknown option value type
+  await ReconnectingSocket.create("/x", { maxRetries: "3" });
 }
