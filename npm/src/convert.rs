@@ -462,19 +462,7 @@ pub(crate) fn millis_option(
     key: &str,
     label: &str,
 ) -> Result<Option<Duration>, JsValue> {
-    let Some((millis, value)) = number_option(object, key, label, "a number of milliseconds")?
-    else {
-        return Ok(None);
-    };
-    if !(1.0..=MAX_MILLIS).contains(&millis) {
-        return Err(range_error(&format!(
-            "{label} must be from 1 to {MAX_MILLIS} milliseconds, not {}",
-            describe_value(&value)
-        )));
-    }
-    Ok(Some(
-        Duration::try_from_secs_f64(millis / 1000.0).unwrap_or(Duration::MAX),
-    ))
+    milliseconds_from(object, key, label, 1.0)
 }
 
 /// A delay option in milliseconds (`label` names it in errors): `None` when absent, a
@@ -485,13 +473,23 @@ pub(crate) fn delay_option(
     key: &str,
     label: &str,
 ) -> Result<Option<Duration>, JsValue> {
+    milliseconds_from(object, key, label, 0.0)
+}
+
+/// A milliseconds option from `min` to [`MAX_MILLIS`].
+fn milliseconds_from(
+    object: &JsValue,
+    key: &str,
+    label: &str,
+    min: f64,
+) -> Result<Option<Duration>, JsValue> {
     let Some((millis, value)) = number_option(object, key, label, "a number of milliseconds")?
     else {
         return Ok(None);
     };
-    if !(0.0..=MAX_MILLIS).contains(&millis) {
+    if !(min..=MAX_MILLIS).contains(&millis) {
         return Err(range_error(&format!(
-            "{label} must be from 0 to {MAX_MILLIS} milliseconds, not {}",
+            "{label} must be from {min} to {MAX_MILLIS} milliseconds, not {}",
             describe_value(&value)
         )));
     }

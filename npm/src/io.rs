@@ -6,8 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 use futures_sink::Sink;
@@ -58,8 +57,6 @@ pub(crate) struct Io<S> {
     pending: Rc<Cell<(usize, usize)>>,
     /// Messages handed to the socket so far (the next one's number).
     accepted: Cell<u64>,
-    /// The waker of the receive that waits, for [`Io::wake_receiver`].
-    receiver: RefCell<Option<Waker>>,
 }
 
 /// One send's share of [`Io::pending`], given back when the send settles or is dropped.
@@ -88,7 +85,6 @@ where
             limit,
             pending: Rc::default(),
             accepted: Cell::new(0),
-            receiver: RefCell::new(None),
         }
     }
 
@@ -152,20 +148,6 @@ where
         })
     }
 
-    /// Polls the waiting receive again. The reconnecting socket's stream does not wake a
-    /// reader that started waiting while no connection was open when the first one opens;
-    /// its `connected` event does this instead (a spurious poll is harmless).
-    pub(crate) fn wake_receiver(&self) {
-        let waker = self
-            .receiver
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut w| w.take());
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-
     /// Runs `f` with the socket borrowed for just this call.
     pub(crate) fn with_ws<R>(&self, f: impl FnOnce(Pin<&mut S>) -> R) -> Result<R, JsValue> {
         match self.ws.try_borrow_mut() {
@@ -193,28 +175,13 @@ where
     /// Polls the socket's `Stream`: `Ok(None)` once it has ended.
     fn poll_message(&self, cx: &mut Context<'_>) -> Poll<Result<Option<Message>, JsValue>> {
         match self.with_ws(|ws| ws.poll_next(cx)) {
-            Ok(Poll::Pending) => {
-                if let Ok(mut receiver) = self.receiver.try_borrow_mut() {
-                    *receiver = Some(cx.waker().clone());
-                }
-                Poll::Pending
-            }
+            Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(None)) => Poll::Ready(Ok(None)),
             Ok(Poll::Ready(Some(Ok(message)))) => Poll::Ready(Ok(Some(message))),
             Ok(Poll::Ready(Some(Err(error)))) => Poll::Ready(Err(error_to_js(&error))),
             Err(error) => Poll::Ready(Err(error)),
         }
     }
-}
-
-struct NoopWake;
-
-impl Wake for NoopWake {
-    fn wake(self: Arc<Self>) {}
-}
-
-thread_local! {
-    pub(crate) static NOOP_WAKER: Waker = Waker::from(Arc::new(NoopWake));
 }
 
 /// Turns a future into a promise, polling it once right away: work that can finish at once
@@ -226,8 +193,10 @@ where
     F: Future<Output = Result<JsValue, JsValue>> + 'static,
 {
     let mut future = Box::pin(future);
-    let waker = NOOP_WAKER.with(Waker::clone);
-    match future.as_mut().poll(&mut Context::from_waker(&waker)) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(Ok(value)) => Promise::resolve(&value),
         Poll::Ready(Err(error)) => Promise::reject(&error),
         Poll::Pending => future_to_promise(future),

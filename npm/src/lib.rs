@@ -24,12 +24,21 @@
 //! a time waits on the socket's sink or stream. The socket sits in a `RefCell` that is only
 //! borrowed inside a single `poll`, never across an `.await`.
 
+// Natively only the pure modules are built, for their unit tests; what serves only the
+// reconnecting socket is unused there.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
 mod classes;
 mod convert;
 mod io;
 mod line;
 mod options;
+#[cfg(target_arch = "wasm32")]
 mod reconnect_options;
+// The page's reconnecting socket: its provider's futures hold JS values, which are not
+// `Send`, as the library's native build requires; natively only the pure modules are
+// built (for their unit tests).
+#[cfg(target_arch = "wasm32")]
 mod reconnecting;
 mod socket;
 
@@ -44,5 +53,6 @@ const TS_TYPES: &'static str = include_str!("types.d.ts");
 #[wasm_bindgen(start)]
 fn start() {
     socket::prepare();
+    #[cfg(target_arch = "wasm32")]
     reconnecting::prepare();
 }

@@ -94,9 +94,7 @@ impl Drop for Ticket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::task::Context;
-
-    use crate::io::NOOP_WAKER;
+    use std::task::{Context, Waker};
 
     #[test]
     fn line_serves_in_order_and_skips_the_gone() {
@@ -104,8 +102,7 @@ mod tests {
         let a = Line::join(&line);
         let b = Line::join(&line);
         let c = Line::join(&line);
-        let waker = NOOP_WAKER.with(Waker::clone);
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(Waker::noop());
         let ready = |t: &Ticket, cx: &mut Context<'_>| {
             let mut turn = Box::pin(t.turn());
             turn.as_mut().poll(cx).is_ready()

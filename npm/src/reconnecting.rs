@@ -286,15 +286,9 @@ fn forward_events(core: &Core, this: JsValue) {
     }
     let mut events = core.handle.events();
     let on_event = core.on_event.clone();
-    let io = Rc::downgrade(&core.io);
     let forwarding = core.forwarding.clone();
     wasm_bindgen_futures::spawn_local(async move {
         while let Some(event) = poll_fn(|cx| Pin::new(&mut events).poll_next(cx)).await {
-            if matches!(event, ReconnectEvent::Connected { .. }) {
-                if let Some(io) = io.upgrade() {
-                    io.wake_receiver();
-                }
-            }
             if let Some(on_event) = &on_event {
                 if let Err(thrown) = on_event.call1(&JsValue::UNDEFINED, &event_to_js(&event)) {
                     report_error(&thrown);
